@@ -1,0 +1,124 @@
+// Autograd: a dynamic tape. Each op that sees an input requiring grad records a GradNode whose
+// closure maps the output's gradient to its inputs' gradients; backward() walks them in reverse.
+
+/// One recorded op: its inputs and the closure that turns d(out) into d(input) for each input.
+final class GradNode {
+    /// the op's name, for error messages and graph printing
+    let op: String
+    /// the op's tensor inputs (released after backward unless the graph is retained)
+    var inputs: [Tensor]
+    /// d(out) -> d(inputs), one entry per input (nil where no gradient flows)
+    var backward: ((Tensor) throws -> [Tensor?])?
+
+    init(op: String, inputs: [Tensor], backward: @escaping (Tensor) throws -> [Tensor?]) {
+        self.op = op
+        self.inputs = inputs
+        self.backward = backward
+    }
+}
+
+/// Whether ops record gradients; `noGrad` turns it off for a block.
+public enum GradMode {
+    nonisolated(unsafe) public static var isEnabled = true
+}
+
+/// Runs `body` without recording gradients (inference, optimizer updates, evaluation).
+public func noGrad<R>(_ body: () throws -> R) rethrows -> R {
+    let saved = GradMode.isEnabled
+    GradMode.isEnabled = false
+    defer { GradMode.isEnabled = saved }
+    return try body()
+}
+
+extension Tensor {
+    /// Marks the output of an op as differentiable when grad mode is on and an input requires grad.
+    @discardableResult
+    func recordGrad(_ op: String, _ inputs: [Tensor], _ backward: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
+        guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return self }
+        requiresGrad = true
+        gradNode = GradNode(op: op, inputs: inputs, backward: backward)
+        return self
+    }
+
+    /// Sets `requiresGrad` on a leaf; returns self so it chains after a constructor.
+    @discardableResult
+    public func requiresGrad(_ flag: Bool) throws -> Tensor {
+        guard isLeaf else {
+            throw TensorError("requiresGrad", "can only be set on a leaf tensor; use detach() to get one")
+        }
+        guard !flag || dtype.isFloatingPoint else {
+            throw TensorError("requiresGrad", "only floating-point tensors can require gradients, this one is \(dtype)")
+        }
+        requiresGrad = flag
+        return self
+    }
+
+    /// A tensor sharing this one's storage but cut from the graph.
+    public func detach() -> Tensor {
+        Tensor(storage: storage, dtype: dtype, shape: shape, strides: strides, offset: offset)
+    }
+
+    /// Reverse-mode differentiation from this tensor. A scalar needs no `gradient`; any other
+    /// tensor needs one of its shape. Leaves accumulate into `.grad`; the graph is freed unless
+    /// `retainGraph`.
+    public func backward(_ gradient: Tensor? = nil, retainGraph: Bool = false) throws {
+        guard requiresGrad else {
+            throw TensorError("backward", "tensor does not require grad and has no grad history")
+        }
+        let seed: Tensor
+        if let g = gradient {
+            guard g.shape == shape else {
+                throw TensorError("backward", "gradient shape \(shapeString(g.shape)) does not match tensor shape \(shapeString(shape))")
+            }
+            seed = g.dtype == dtype ? g : try g.to(dtype)
+        } else {
+            guard numel == 1 else {
+                throw TensorError("backward", "grad can be implicitly created only for a one-element tensor, this one has shape \(shapeString(shape)); pass a gradient")
+            }
+            seed = try Tensor.full(shape, 1, dtype: dtype)
+        }
+        let order = topologicalOrder()
+        var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
+        try noGrad {
+            for t in order.reversed() {
+                guard let g = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
+                guard let node = t.gradNode else {
+                    t.grad = try t.grad.map { try $0.add(g) } ?? g.contiguous()
+                    continue
+                }
+                guard let fn = node.backward else {
+                    throw TensorError("backward", "the graph through '\(node.op)' was already freed; pass retainGraph: true to the first backward()")
+                }
+                let inputGrads = try fn(g)
+                for (input, ig) in zip(node.inputs, inputGrads) where input.requiresGrad {
+                    guard let ig else { continue }
+                    guard ig.shape == input.shape else {
+                        throw TensorError("backward", "internal: '\(node.op)' produced a gradient of shape \(shapeString(ig.shape)) for an input of shape \(shapeString(input.shape))")
+                    }
+                    let key = ObjectIdentifier(input)
+                    grads[key] = try grads[key].map { try $0.add(ig) } ?? ig
+                }
+                if !retainGraph {
+                    node.backward = nil
+                    node.inputs = []
+                }
+            }
+        }
+    }
+
+    /// Tensors reachable through grad nodes, each after all of its inputs.
+    private func topologicalOrder() -> [Tensor] {
+        var order: [Tensor] = []
+        var visited = Set<ObjectIdentifier>()
+        var stack: [(Tensor, Bool)] = [(self, false)]
+        while let (t, expanded) = stack.popLast() {
+            if expanded { order.append(t); continue }
+            guard visited.insert(ObjectIdentifier(t)).inserted else { continue }
+            stack.append((t, true))
+            for input in t.gradNode?.inputs ?? [] where input.requiresGrad && !visited.contains(ObjectIdentifier(input)) {
+                stack.append((input, false))
+            }
+        }
+        return order
+    }
+}

@@ -1,0 +1,45 @@
+// Storage: one aligned, owned block of memory that tensors view; freed when the last view goes.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public final class Storage {
+    /// start of the block, 64-byte aligned (one AVX-512 vector, one cache line)
+    public let base: UnsafeMutableRawPointer
+    /// size of the block in bytes
+    public let byteCount: Int
+
+    /// Total bytes currently held by all storages: the Lua layer drives its collector from this.
+    nonisolated(unsafe) public private(set) static var liveBytes: Int = 0
+
+    /// Allocates `byteCount` bytes, zeroed if `zeroed`. Throws instead of trapping when the
+    /// request is larger than the machine's memory or the allocator refuses it.
+    init(byteCount: Int, zeroed: Bool, op: String) throws {
+        let limit = Storage.physicalMemory
+        guard byteCount <= limit else {
+            throw TensorError(op, "cannot allocate \(byteCount) bytes: more than this machine's \(limit) bytes of memory")
+        }
+        var p: UnsafeMutableRawPointer? = nil
+        let n = max(byteCount, 64)
+        guard posix_memalign(&p, 64, n) == 0, let ptr = p else {
+            throw TensorError(op, "out of memory allocating \(byteCount) bytes")
+        }
+        if zeroed { memset(ptr, 0, n) }
+        base = ptr
+        self.byteCount = byteCount
+        Storage.liveBytes &+= byteCount
+    }
+
+    deinit {
+        Storage.liveBytes &-= byteCount
+        free(base)
+    }
+
+    /// physical memory in bytes: no single tensor may be larger
+    static let physicalMemory: Int = {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES))
+        let size = sysconf(Int32(_SC_PAGESIZE))
+        return pages > 0 && size > 0 ? pages * size : Int.max
+    }()
+}

@@ -1,0 +1,197 @@
+// Tensor: a strided view of a Storage, with the autograd fields that make it a graph node.
+
+public final class Tensor {
+    /// the memory this tensor views (shared by every view of it)
+    public let storage: Storage
+    /// element type
+    public let dtype: DType
+    /// size of each dimension, outermost first
+    public let shape: [Int]
+    /// elements to step in storage per index step of each dimension (0 on expanded dims)
+    public let strides: [Int]
+    /// index of element [0, 0, ...] in storage, in elements
+    public let offset: Int
+    /// number of elements (the product of `shape`)
+    public let numel: Int
+
+    /// whether gradients flow to this tensor; set on leaves by users, propagated by ops
+    public var requiresGrad: Bool
+    /// accumulated gradient of a leaf after `backward()`
+    public var grad: Tensor?
+    /// the op that produced this tensor, while the graph is alive (nil for leaves)
+    var gradNode: GradNode?
+
+    init(storage: Storage, dtype: DType, shape: [Int], strides: [Int], offset: Int, requiresGrad: Bool = false) {
+        self.storage = storage
+        self.dtype = dtype
+        self.shape = shape
+        self.strides = strides
+        self.offset = offset
+        self.numel = shape.reduce(1, *)
+        self.requiresGrad = requiresGrad
+    }
+
+    /// An uninitialised contiguous tensor (kernels fill it); `zeroed` clears it.
+    public static func empty(_ shape: [Int], dtype: DType = .f32, zeroed: Bool = false, op: String = "empty") throws -> Tensor {
+        let n = try Shape.numel(shape, op: op)
+        let (bytes, overflow) = n.multipliedReportingOverflow(by: dtype.size)
+        guard !overflow else { throw TensorError(op, "shape \(shapeString(shape)) has too many elements") }
+        let storage = try Storage(byteCount: bytes, zeroed: zeroed, op: op)
+        return Tensor(storage: storage, dtype: dtype, shape: shape, strides: Shape.contiguousStrides(shape), offset: 0)
+    }
+
+    /// A tensor holding `values` (row-major) with `shape` (default: 1-D).
+    public static func from<T: TensorElement>(_ values: [T], shape: [Int]? = nil) throws -> Tensor {
+        let shape = shape ?? [values.count]
+        let n = try Shape.numel(shape, op: "from")
+        guard n == values.count else {
+            throw TensorError("from", "\(values.count) values do not fill shape \(shapeString(shape)) (\(n) elements)")
+        }
+        let t = try empty(shape, dtype: T.dtype, op: "from")
+        values.withUnsafeBufferPointer { src in
+            t.mutablePointer(T.self).update(from: src.baseAddress!, count: n)
+        }
+        return t
+    }
+
+    /// A 0-d tensor holding `value`.
+    public static func scalar(_ value: Double, dtype: DType = .f32) throws -> Tensor {
+        let t = try empty([], dtype: dtype, op: "scalar")
+        t.setFlat(0, value)
+        return t
+    }
+
+    public var rank: Int { shape.count }
+
+    /// whether elements sit in row-major order with no gaps (offset may be non-zero)
+    public var isContiguous: Bool {
+        var expected = 1
+        for i in stride(from: shape.count - 1, through: 0, by: -1) where shape[i] != 1 {
+            if strides[i] != expected { return false }
+            expected *= shape[i]
+        }
+        return true
+    }
+
+    /// whether gradients are recorded for ops on this tensor
+    public var isLeaf: Bool { gradNode == nil }
+
+    /// pointer to element [0, 0, ...] (typed as `T`, which must match `dtype`)
+    @inline(__always)
+    public func mutablePointer<T>(_: T.Type) -> UnsafeMutablePointer<T> {
+        storage.base.assumingMemoryBound(to: T.self) + offset
+    }
+
+    @inline(__always)
+    public func pointer<T>(_: T.Type) -> UnsafePointer<T> { UnsafePointer(mutablePointer(T.self)) }
+
+    /// storage position of the element at a 0-based multi-index
+    func storageIndex(_ index: [Int]) -> Int {
+        var p = offset
+        for (i, s) in zip(index, strides) { p += i * s }
+        return p
+    }
+
+    /// element at a storage position, as a Double
+    func read(storageIndex p: Int) -> Double {
+        let b = storage.base
+        switch dtype {
+        case .f32: return Double(b.assumingMemoryBound(to: Float.self)[p])
+        case .f64: return b.assumingMemoryBound(to: Double.self)[p]
+        case .i32: return Double(b.assumingMemoryBound(to: Int32.self)[p])
+        case .i64: return Double(b.assumingMemoryBound(to: Int64.self)[p])
+        case .bool: return b.assumingMemoryBound(to: Bool.self)[p] ? 1 : 0
+        }
+    }
+
+    func write(storageIndex p: Int, _ v: Double) {
+        let b = storage.base
+        switch dtype {
+        case .f32: b.assumingMemoryBound(to: Float.self)[p] = Float(v)
+        case .f64: b.assumingMemoryBound(to: Double.self)[p] = v
+        case .i32: b.assumingMemoryBound(to: Int32.self)[p] = Int32(fromDouble: v)
+        case .i64: b.assumingMemoryBound(to: Int64.self)[p] = Int64(fromDouble: v)
+        case .bool: b.assumingMemoryBound(to: Bool.self)[p] = v != 0
+        }
+    }
+
+    /// element `i` in row-major order of a contiguous tensor
+    func setFlat(_ i: Int, _ v: Double) { write(storageIndex: offset + i, v) }
+
+    /// The element at a 0-based multi-index (negative indices count from the end).
+    public func element(_ index: [Int]) throws -> Double {
+        guard index.count == rank else {
+            throw TensorError("index", "\(index.count) indices for a tensor with \(rank) dimension(s)")
+        }
+        var idx = index
+        for d in 0..<rank {
+            let i = idx[d] < 0 ? idx[d] + shape[d] : idx[d]
+            guard i >= 0 && i < shape[d] else {
+                throw TensorError("index", "index \(index[d]) out of range for dimension \(d) of size \(shape[d])")
+            }
+            idx[d] = i
+        }
+        return read(storageIndex: storageIndex(idx))
+    }
+
+    /// Sets the element at a 0-based multi-index.
+    public func setElement(_ index: [Int], _ value: Double) throws {
+        guard index.count == rank else {
+            throw TensorError("index", "\(index.count) indices for a tensor with \(rank) dimension(s)")
+        }
+        var idx = index
+        for d in 0..<rank {
+            let i = idx[d] < 0 ? idx[d] + shape[d] : idx[d]
+            guard i >= 0 && i < shape[d] else {
+                throw TensorError("index", "index \(index[d]) out of range for dimension \(d) of size \(shape[d])")
+            }
+            idx[d] = i
+        }
+        write(storageIndex: storageIndex(idx), value)
+    }
+
+    /// The value of a one-element tensor.
+    public func item() throws -> Double {
+        guard numel == 1 else {
+            throw TensorError("item", "only a one-element tensor has an item, this one has shape \(shapeString(shape))")
+        }
+        return read(storageIndex: offset)
+    }
+
+    /// All elements in row-major order, as Doubles.
+    public func toDoubles() -> [Double] {
+        var out = [Double]()
+        out.reserveCapacity(numel)
+        forEachStorageIndex { out.append(read(storageIndex: $0)) }
+        return out
+    }
+
+    /// All elements in row-major order as `T` (which must match `dtype`).
+    public func toArray<T: TensorElement>(_: T.Type = T.self) throws -> [T] {
+        guard T.dtype == dtype else { throw TensorError("toArray", "tensor is \(dtype), asked for \(T.dtype)") }
+        let c = try contiguous()
+        return Array(UnsafeBufferPointer(start: c.pointer(T.self), count: numel))
+    }
+
+    /// Visits the storage position of every element in row-major order.
+    func forEachStorageIndex(_ body: (Int) -> Void) {
+        if numel == 0 { return }
+        if rank == 0 { body(offset); return }
+        var idx = [Int](repeating: 0, count: rank)
+        var p = offset
+        let last = rank - 1
+        while true {
+            for i in 0..<shape[last] { body(p + i * strides[last]) }
+            var d = last - 1
+            while d >= 0 {
+                idx[d] += 1
+                p += strides[d]
+                if idx[d] < shape[d] { break }
+                p -= strides[d] * shape[d]
+                idx[d] = 0
+                d -= 1
+            }
+            if d < 0 { return }
+        }
+    }
+}

@@ -1,0 +1,2 @@
+import TesseraTensor
+print("bench")
