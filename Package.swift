@@ -1,14 +1,27 @@
 // swift-tools-version:6.0
 // Tessera: Lua 5.4 embedded in Swift for modular, parameter-efficient fine-tuning.
 // Targets follow the layer table of DESIGN.md; each layer imports only those below it.
+import Foundation
 import PackageDescription
 
-let release: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+// Kernels are written to auto-vectorise; on x86-64 the baseline (SSE2) would leave 3/4 of each
+// vector unit idle. Haswell's AVX2+FMA runs on every x86-64 server since 2013; set
+// TESSERA_TARGET_CPU (e.g. znver4, native LLVM names only) to tune for another machine.
+#if arch(x86_64)
+let targetCPU = ProcessInfo.processInfo.environment["TESSERA_TARGET_CPU"] ?? "haswell"
+let cpuFlags = ["-target-cpu", targetCPU]
+#else
+let cpuFlags: [String] = []
+#endif
+let release: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"] + cpuFlags, .when(configuration: .release))
+]
 
 let package = Package(
     name: "Tessera",
     products: [
         .executable(name: "tessera", targets: ["tessera"]),
+        .library(name: "TesseraLua", targets: ["TesseraLua"]),
         .library(name: "TesseraTensor", targets: ["TesseraTensor"]),
     ],
     targets: [
@@ -17,7 +30,9 @@ let package = Package(
         .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
         .target(name: "LuaShim", dependencies: ["CLua"]),
         .target(name: "TesseraTensor", dependencies: ["CBLAS"], swiftSettings: release),
-        .executableTarget(name: "tessera", dependencies: ["TesseraTensor"]),
+        .target(name: "TesseraLua", dependencies: ["LuaShim", "CLua", "TesseraTensor"], swiftSettings: release),
+        .target(name: "TesseraNotebook", dependencies: ["TesseraLua", "LuaShim", "CLua", "CReadline"], swiftSettings: release),
+        .executableTarget(name: "tessera", dependencies: ["TesseraNotebook", "TesseraLua", "CLua"]),
         .executableTarget(name: "tessera-bench", dependencies: ["TesseraTensor", "CBLAS"], swiftSettings: release),
         .testTarget(name: "TesseraTensorTests", dependencies: ["TesseraTensor"],
                     resources: [.copy("Golden")]),

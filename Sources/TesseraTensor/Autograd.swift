@@ -1,6 +1,10 @@
 // Autograd: a dynamic tape. Each op that sees an input requiring grad records a GradNode whose
 // closure maps the output's gradient to its inputs' gradients; backward() walks them in reverse.
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One recorded op: its inputs and the closure that turns d(out) into d(input) for each input.
 final class GradNode {
     /// the op's name, for error messages and graph printing
@@ -17,9 +21,20 @@ final class GradNode {
     }
 }
 
-/// Whether ops record gradients; `noGrad` turns it off for a block.
+/// Whether ops record gradients; `noGrad` turns it off for a block. Per thread, as in torch:
+/// backward() runs under noGrad, and that must not stop another thread's ops from recording.
 public enum GradMode {
-    nonisolated(unsafe) public static var isEnabled = true
+    public static var isEnabled: Bool {
+        get { pthread_getspecific(disabledKey) == nil }
+        set { pthread_setspecific(disabledKey, newValue ? nil : UnsafeRawPointer(bitPattern: 1)) }
+    }
+
+    /// the thread's flag: any non-nil value means disabled, so every thread starts enabled
+    private static let disabledKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
 }
 
 /// Runs `body` without recording gradients (inference, optimizer updates, evaluation).
@@ -91,7 +106,10 @@ extension Tensor {
                 }
                 let inputGrads = try fn(g)
                 for (input, ig) in zip(node.inputs, inputGrads) where input.requiresGrad {
-                    guard let ig else { continue }
+                    guard var ig else { continue }
+                    // ops on mixed dtypes (cat, scatter's source, layer_norm's weight) compute
+                    // gradients in the result's dtype; each input gets them in its own
+                    if ig.dtype != input.dtype { ig = try ig.to(input.dtype) }
                     guard ig.shape == input.shape else {
                         throw TensorError("backward", "internal: '\(node.op)' produced a gradient of shape \(shapeString(ig.shape)) for an input of shape \(shapeString(input.shape))")
                     }

@@ -73,19 +73,20 @@ extension Tensor {
     }
 
     public func logicalNot() throws -> Tensor { try to(.bool).eq(Tensor.scalar(0, dtype: .bool)) }
-    public func logicalAnd(_ o: Tensor) throws -> Tensor { try to(.i32).mul(o.to(.i32)).ne(0) }
+    // through bool first: a float such as 0.5 is true, but to(.i32) would truncate it to 0
+    public func logicalAnd(_ o: Tensor) throws -> Tensor { try to(.bool).to(.i32).mul(o.to(.bool).to(.i32)).ne(0) }
     public func logicalOr(_ o: Tensor) throws -> Tensor { try to(.bool).to(.i32).add(o.to(.bool).to(.i32)).ne(0) }
 }
 
 @inline(__always)
 private func compareKernel<T: Comparable>(_ op: CompareOp, _ a: Tensor, _ b: Tensor, _ out: Tensor, _: T.Type) {
     switch op {
-    case .eq: map2(a, b, out) { (x: T, y: T) in x == y }
-    case .ne: map2(a, b, out) { (x: T, y: T) in x != y }
-    case .lt: map2(a, b, out) { (x: T, y: T) in x < y }
-    case .le: map2(a, b, out) { (x: T, y: T) in x <= y }
-    case .gt: map2(a, b, out) { (x: T, y: T) in x > y }
-    case .ge: map2(a, b, out) { (x: T, y: T) in x >= y }
+    case .eq: map2(a, b, out, EqK<T>.self)
+    case .ne: map2(a, b, out, NeK<T>.self)
+    case .lt: map2(a, b, out, LtK<T>.self)
+    case .le: map2(a, b, out, LeK<T>.self)
+    case .gt: map2(a, b, out, GtK<T>.self)
+    case .ge: map2(a, b, out, GeK<T>.self)
     }
 }
 
@@ -99,5 +100,23 @@ private func whereKernel<T>(_ loop: StridedLoop, _ c: Tensor, _ a: Tensor, _ b: 
     loop.parallelRows { offs, n in
         let po = ob + offs[0], pc = cb + offs[1], pa = ab + offs[2], pb = bb + offs[3]
         for i in 0..<n { po[i] = pc[i * sc] ? pa[i * sa] : pb[i * sb] }
+    }
+}
+
+extension Tensor {
+    /// Whether any element is non-zero (true).
+    public func any() throws -> Bool {
+        let b = try to(.bool).contiguous()
+        let p = b.pointer(Bool.self)
+        for i in 0..<b.numel where p[i] { return true }
+        return false
+    }
+
+    /// Whether every element is non-zero (true); true for an empty tensor.
+    public func all() throws -> Bool {
+        let b = try to(.bool).contiguous()
+        let p = b.pointer(Bool.self)
+        for i in 0..<b.numel where !p[i] { return false }
+        return true
     }
 }

@@ -18,7 +18,12 @@ extension Tensor {
         guard step != 0, step.isFinite, start.isFinite, end.isFinite else {
             throw TensorError("arange", "step must be a non-zero finite number and the bounds finite (got start \(start), end \(end), step \(step))")
         }
-        let count = Swift.max(0, Int(((end - start) / step).rounded(.up)))
+        // checked in Double first: Int(_:) traps on a count like 1e300
+        let steps = ((end - start) / step).rounded(.up)
+        guard steps < 0x1p62 else {
+            throw TensorError("arange", "\(start) to \(end) in steps of \(step) is too many elements")
+        }
+        let count = Swift.max(0, Int(steps))
         let t = try empty([count], dtype: dtype, op: "arange")
         for i in 0..<count { t.setFlat(i, start + Double(i) * step) }
         return t

@@ -4,49 +4,51 @@
 /// Applies `f` to `a` (any strides) writing contiguous `out` of the same shape.
 /// x (shape) -> out (shape)
 @inline(__always)
-func map1<T, U>(_ a: Tensor, _ out: Tensor, grain: Int = 1 << 16, _ f: (T) -> U) {
-    let o = out.mutablePointer(U.self)
+func map1<K: Map1Kernel>(_ a: Tensor, _ out: Tensor, grain: Int = 1 << 16, _: K.Type) {
+    typealias T = K.In
+    let o = out.mutablePointer(K.Out.self)
     if a.isContiguous {
         let pa = a.pointer(T.self)
         Parallel.forRanges(out.numel, grain: grain) { r in
-            for i in r { o[i] = f(pa[i]) }
+            for i in r { o[i] = K.apply(pa[i]) }
         }
         return
     }
     let loop = StridedLoop(shape: out.shape, strides: [out.strides, a.strides], offsets: [out.offset, a.offset])
     let base = a.storage.base.assumingMemoryBound(to: T.self)
-    let ob = out.storage.base.assumingMemoryBound(to: U.self)
+    let ob = out.storage.base.assumingMemoryBound(to: K.Out.self)
     let sa = loop.strides[1].last!
     loop.parallelRows(grain: grain) { offs, n in
         let po = ob + offs[0], pa = base + offs[1]
-        for i in 0..<n { po[i] = f(pa[i * sa]) }
+        for i in 0..<n { po[i] = K.apply(pa[i * sa]) }
     }
 }
 
 /// Applies `f` elementwise to `a` and `b` broadcast to `out`'s shape, writing contiguous `out`.
 /// a (broadcastable) , b (broadcastable) -> out (broadcast shape)
 @inline(__always)
-func map2<T, U>(_ a: Tensor, _ b: Tensor, _ out: Tensor, grain: Int = 1 << 16, _ f: (T, T) -> U) {
-    let o = out.mutablePointer(U.self)
+func map2<K: Map2Kernel>(_ a: Tensor, _ b: Tensor, _ out: Tensor, grain: Int = 1 << 16, _: K.Type) {
+    typealias T = K.In
+    let o = out.mutablePointer(K.Out.self)
     let n = out.numel
     if a.shape == out.shape && b.shape == out.shape && a.isContiguous && b.isContiguous {
         let pa = a.pointer(T.self), pb = b.pointer(T.self)
         Parallel.forRanges(n, grain: grain) { r in
-            for i in r { o[i] = f(pa[i], pb[i]) }
+            for i in r { o[i] = K.apply(pa[i], pb[i]) }
         }
         return
     }
     if b.numel == 1 && a.shape == out.shape && a.isContiguous {
         let pa = a.pointer(T.self), s = b.pointer(T.self)[0]
         Parallel.forRanges(n, grain: grain) { r in
-            for i in r { o[i] = f(pa[i], s) }
+            for i in r { o[i] = K.apply(pa[i], s) }
         }
         return
     }
     if a.numel == 1 && b.shape == out.shape && b.isContiguous {
         let s = a.pointer(T.self)[0], pb = b.pointer(T.self)
         Parallel.forRanges(n, grain: grain) { r in
-            for i in r { o[i] = f(s, pb[i]) }
+            for i in r { o[i] = K.apply(s, pb[i]) }
         }
         return
     }
@@ -58,20 +60,20 @@ func map2<T, U>(_ a: Tensor, _ b: Tensor, _ out: Tensor, grain: Int = 1 << 16, _
         offsets: [out.offset, a.offset, b.offset])
     let ab = a.storage.base.assumingMemoryBound(to: T.self)
     let bb = b.storage.base.assumingMemoryBound(to: T.self)
-    let ob = out.storage.base.assumingMemoryBound(to: U.self)
+    let ob = out.storage.base.assumingMemoryBound(to: K.Out.self)
     let sa = loop.strides[1].last!, sb = loop.strides[2].last!
     loop.parallelRows(grain: grain) { offs, n in
         let po = ob + offs[0], pa = ab + offs[1], pb = bb + offs[2]
         if sa == 1 && sb == 1 {
-            for i in 0..<n { po[i] = f(pa[i], pb[i]) }
+            for i in 0..<n { po[i] = K.apply(pa[i], pb[i]) }
         } else if sa == 1 && sb == 0 {
             let s = pb[0]
-            for i in 0..<n { po[i] = f(pa[i], s) }
+            for i in 0..<n { po[i] = K.apply(pa[i], s) }
         } else if sa == 0 && sb == 1 {
             let s = pa[0]
-            for i in 0..<n { po[i] = f(s, pb[i]) }
+            for i in 0..<n { po[i] = K.apply(s, pb[i]) }
         } else {
-            for i in 0..<n { po[i] = f(pa[i * sa], pb[i * sb]) }
+            for i in 0..<n { po[i] = K.apply(pa[i * sa], pb[i * sb]) }
         }
     }
 }
@@ -121,7 +123,8 @@ extension Tensor {
         case .i32: try binaryInteger(op, a, b, out, Int32.self)
         case .i64, .bool: try binaryInteger(op, a, b, out, Int64.self)
         }
-        guard dt.isFloatingPoint else { return out }
+        // checked here first: building the inputs array costs more than a small op itself
+        guard dt.isFloatingPoint, GradMode.isEnabled, a.requiresGrad || b.requiresGrad else { return out }
         return out.recordGrad(op.rawValue, [a, b]) { g in try binaryBackward(op, a, b, out, g) }
     }
 }
@@ -129,26 +132,24 @@ extension Tensor {
 @inline(__always)
 private func binaryFloat<T: FloatMath>(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ out: Tensor, _: T.Type) {
     switch op {
-    case .add: map2(a, b, out) { (x: T, y: T) in x + y }
-    case .sub: map2(a, b, out) { (x: T, y: T) in x - y }
-    case .mul: map2(a, b, out) { (x: T, y: T) in x * y }
-    case .div: map2(a, b, out) { (x: T, y: T) in x / y }
-    case .pow: map2(a, b, out, grain: 1 << 13) { (x: T, y: T) in y == 2 ? x * x : T.pow(x, y) }
-    // NaN propagates, as in torch.maximum
-    case .maximum: map2(a, b, out) { (x: T, y: T) in x.isNaN || y.isNaN ? T.nan : (x > y ? x : y) }
-    case .minimum: map2(a, b, out) { (x: T, y: T) in x.isNaN || y.isNaN ? T.nan : (x < y ? x : y) }
+    case .add: map2(a, b, out, AddK<T>.self)
+    case .sub: map2(a, b, out, SubK<T>.self)
+    case .mul: map2(a, b, out, MulK<T>.self)
+    case .div: map2(a, b, out, DivK<T>.self)
+    case .pow: map2(a, b, out, grain: 1 << 13, PowK<T>.self)
+    case .maximum: map2(a, b, out, MaxK<T>.self)
+    case .minimum: map2(a, b, out, MinK<T>.self)
     }
 }
 
 @inline(__always)
 private func binaryInteger<T: FixedWidthInteger>(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, _ out: Tensor, _: T.Type) throws {
     switch op {
-    // wrapping arithmetic: integer overflow in user data must not trap
-    case .add: map2(a, b, out) { (x: T, y: T) in x &+ y }
-    case .sub: map2(a, b, out) { (x: T, y: T) in x &- y }
-    case .mul: map2(a, b, out) { (x: T, y: T) in x &* y }
-    case .maximum: map2(a, b, out) { (x: T, y: T) in max(x, y) }
-    case .minimum: map2(a, b, out) { (x: T, y: T) in min(x, y) }
+    case .add: map2(a, b, out, AddIK<T>.self)
+    case .sub: map2(a, b, out, SubIK<T>.self)
+    case .mul: map2(a, b, out, MulIK<T>.self)
+    case .maximum: map2(a, b, out, MaxIK<T>.self)
+    case .minimum: map2(a, b, out, MinIK<T>.self)
     case .div, .pow: throw TensorError(op.rawValue, "internal: integer \(op.rawValue) should have been promoted")
     }
 }

@@ -73,7 +73,8 @@ extension Tensor: CustomStringConvertible {
                 while s.hasSuffix("0") { s.removeLast() }
                 return s
             }
-            return String(describing: dtype == .f32 ? Double(Float(v)) : v)
+            // an f32 prints its own shortest digits, not those of its widening to Double
+            return dtype == .f32 ? String(describing: Float(v)) : String(describing: v)
         }
     }
 

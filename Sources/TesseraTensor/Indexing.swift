@@ -102,6 +102,7 @@ extension Tensor {
     }
 
     private func checkScatterShapes(_ index: Tensor, _ src: Tensor?, _ d: Int, op: String) throws {
+        guard rank > 0 else { throw TensorError(op, "cannot index a 0-d tensor") }
         guard index.rank == rank else {
             throw TensorError(op, "index has \(index.rank) dimensions, the tensor \(rank)")
         }
@@ -158,6 +159,7 @@ extension Tensor {
     /// A copy with src's slices added at the positions of a 1-D index along `dim` (repeats accumulate).
     public func indexAdd(_ dim: Int, _ index: Tensor, _ src0: Tensor) throws -> Tensor {
         let d = try Shape.dim(dim, rank: rank, op: "index_add")
+        guard rank > 0 else { throw TensorError("index_add", "cannot index a 0-d tensor") }
         let idx = try checkedIndex(index, size: shape[d], op: "index_add").reshape([-1])
         var expected = shape
         expected[d] = idx.numel

@@ -49,6 +49,7 @@ extension Tensor {
     public func split(_ size: Int, dim: Int = 0) throws -> [Tensor] {
         guard size > 0 else { throw TensorError("split", "split size must be positive, got \(size)") }
         let d = try Shape.dim(dim, rank: rank, op: "split")
+        guard rank > 0 else { throw TensorError("split", "cannot split a 0-d tensor") }
         return try stride(from: 0, to: Swift.max(shape[d], 1), by: size).map { s in
             try narrow(d, s, Swift.min(size, shape[d] - s))
         }
@@ -57,6 +58,7 @@ extension Tensor {
     /// Views of pieces with the given sizes along `dim` (they must add up to its size).
     public func split(sizes: [Int], dim: Int = 0) throws -> [Tensor] {
         let d = try Shape.dim(dim, rank: rank, op: "split")
+        guard rank > 0 else { throw TensorError("split", "cannot split a 0-d tensor") }
         guard sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, +) == shape[d] else {
             throw TensorError("split", "sizes \(sizes) do not add up to \(shape[d]), the size of dimension \(d)")
         }
@@ -71,7 +73,9 @@ extension Tensor {
     public func chunk(_ chunks: Int, dim: Int = 0) throws -> [Tensor] {
         guard chunks > 0 else { throw TensorError("chunk", "number of chunks must be positive, got \(chunks)") }
         let d = try Shape.dim(dim, rank: rank, op: "chunk")
-        let size = Swift.max(1, (shape[d] + chunks - 1) / chunks)
+        guard rank > 0 else { throw TensorError("chunk", "cannot chunk a 0-d tensor") }
+        // ceil(size / chunks) without forming size + chunks - 1, which overflows for huge chunks
+        let size = Swift.max(1, shape[d] / chunks + (shape[d] % chunks == 0 ? 0 : 1))
         return try split(size, dim: d)
     }
 }

@@ -111,8 +111,10 @@ extension Tensor {
                                generator: Generator = .shared) throws -> Tensor {
         guard high > low else { throw TensorError("randint", "high (\(high)) must be greater than low (\(low))") }
         let t = try empty(shape, dtype: dtype, op: "randint")
-        let span = UInt64(high - low)
-        for i in 0..<t.numel { t.setFlat(i, Double(low + Int(generator.nextInt(below: span)))) }
+        // high - low can exceed Int.max (e.g. Int.min..<Int.max) but always fits a UInt64;
+        // low + draw < high, so the wrapping add is exact
+        let span = UInt64(bitPattern: Int64(high &- low))
+        for i in 0..<t.numel { t.setFlat(i, Double(low &+ Int(truncatingIfNeeded: generator.nextInt(below: span)))) }
         return t
     }
 

@@ -6,7 +6,9 @@ extension Tensor {
     /// normalised, sorted, unique 0-based dims (all dims when nil)
     func reductionDims(_ dims: [Int]?, op: String) throws -> [Int] {
         guard let dims else { return Array(0..<rank) }
-        return Array(Set(try dims.map { try Shape.dim($0, rank: rank, op: op) })).sorted()
+        let ds = Array(Set(try dims.map { try Shape.dim($0, rank: rank, op: op) })).sorted()
+        // a 0-d tensor accepts dim 0 or -1, as in torch, but has no dimension to reduce
+        return rank == 0 ? [] : ds
     }
 
     /// (O, R, I) for reducing the consecutive dims lo...hi of a contiguous tensor
@@ -191,12 +193,12 @@ func sumKernel<T: FloatMath>(_ x: UnsafePointer<T>, _ out: UnsafeMutablePointer<
             let end = Swift.min(i, start + (range.upperBound - p))
             let dst = out + oi * i
             let src = x + oi * r * i
-            for j in start..<end { dst[j] = src[j] }
+            // an empty R has no first row to start from (src may be a zero-byte block)
+            for j in start..<end { dst[j] = r == 0 ? 0 : src[j] }
             for k in 1..<Swift.max(r, 1) {
                 let row = src + k * i
                 for j in start..<end { dst[j] += row[j] }
             }
-            if r == 0 { for j in start..<end { dst[j] = 0 } }
             p += end - start
         }
     }

@@ -53,7 +53,10 @@ extension Tensor {
     /// comparable key), which writes `count` indices into `out`; gathers the values.
     private func selectAlong(_ d: Int, count: Int, op: String,
                              _ pick: (SelectionRow, Int, UnsafeMutablePointer<Int64>) -> Void) throws -> (values: Tensor, indices: Tensor) {
-        let x = try (rank == 0 ? reshape([1]) : self).detach()
+        // a 0-d tensor is selected from as one element; values are gathered from `src` so that
+        // gradients reach self
+        let src = rank == 0 ? try reshape([1]) : self
+        let x = src.detach()
         let moved = try x.transpose(d, x.rank - 1).contiguous()
         let n = moved.shape.last!
         let rows = n == 0 ? 0 : moved.numel / n
@@ -69,7 +72,7 @@ extension Tensor {
         }
         let indices = try idx.transpose(d, x.rank - 1).contiguous()
         let finalIdx = rank == 0 ? try indices.reshape([]) : indices
-        let values = try self.gather(rank == 0 ? 0 : d, rank == 0 ? try finalIdx.reshape([1]) : finalIdx)
+        let values = try src.gather(d, indices)
         return (rank == 0 ? try values.reshape([]) : values, finalIdx)
     }
 }
@@ -120,7 +123,9 @@ func selectTop(_ row: SelectionRow, _ n: Int, _ k: Int, largest: Bool, into out:
     // keys, negated for "largest" so that we always look for the k smallest
     var keys = [Double](repeating: 0, count: n)
     for j in 0..<n { keys[j] = largest ? -row.key(Int64(j)) : row.key(Int64(j)) }
-    let threshold = keys.withUnsafeMutableBufferPointer { kthSmallest($0, k) }
+    // quickselect reorders what it is given: keep `keys` in index order for the pass below
+    var scratch = keys
+    let threshold = scratch.withUnsafeMutableBufferPointer { kthSmallest($0, k) }
     var below = 0
     for j in 0..<n where keys[j] < threshold { below += 1 }
     var ties = k - below

@@ -58,6 +58,8 @@ func softmaxKernel<T: FloatMath>(_ x: UnsafePointer<T>, _ out: UnsafeMutablePoin
         }
         return
     }
+    // an empty R leaves nothing to write and no first row to seed the maximum from
+    if r == 0 { return }
     // softmax over a non-last dim: vectorise across the I columns
     Parallel.forRanges(o, grain: Swift.max(1, (1 << 13) / Swift.max(r * i, 1))) { rows in
         var m = [T](repeating: 0, count: i), s = [T](repeating: 0, count: i)
@@ -112,7 +114,8 @@ func rowMax<T: FloatMath>(_ x: UnsafePointer<T>, _ n: Int) -> T {
     let raw = UnsafeRawPointer(x)
     while j + 16 <= n {
         let v = raw.loadUnaligned(fromByteOffset: j * MemoryLayout<T>.stride, as: SIMD16<T>.self)
-        acc.replace(with: v, where: v .> acc)
+        // lane by lane: this form compiles to vmaxps, SIMD masks and pointwiseMax do not
+        for k in 0..<16 { acc[k] = v[k] > acc[k] ? v[k] : acc[k] }
         j += 16
     }
     var m = acc.max()

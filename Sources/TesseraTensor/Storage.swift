@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 public final class Storage {
-    /// start of the block, 64-byte aligned (one AVX-512 vector, one cache line)
+    /// start of the block: 64-byte aligned (one cache line) above 256 bytes, 16-byte below
     public let base: UnsafeMutableRawPointer
     /// size of the block in bytes
     public let byteCount: Int
@@ -22,9 +22,16 @@ public final class Storage {
         }
         var p: UnsafeMutableRawPointer? = nil
         let n = max(byteCount, 64)
-        guard posix_memalign(&p, 64, n) == 0, let ptr = p else {
+        // large blocks start on a 2 MiB boundary and ask for transparent huge pages: a fresh
+        // 64 MB output otherwise costs 16k page faults, more than the kernel that fills it
+        let huge = n >= Storage.hugePageThreshold
+        // small blocks come from plain malloc (16-byte aligned): posix_memalign's slow path
+        // costs more than a small op itself
+        if n <= 256 { p = malloc(n) } else if posix_memalign(&p, huge ? 1 << 21 : 64, n) != 0 { p = nil }
+        guard let ptr = p else {
             throw TensorError(op, "out of memory allocating \(byteCount) bytes")
         }
+        if huge { _ = madvise(ptr, n, MADV_HUGEPAGE) }
         if zeroed { memset(ptr, 0, n) }
         base = ptr
         self.byteCount = byteCount
@@ -35,6 +42,9 @@ public final class Storage {
         Storage.liveBytes &-= byteCount
         free(base)
     }
+
+    /// blocks from this size up are huge-page aligned
+    static let hugePageThreshold = 4 << 20
 
     /// physical memory in bytes: no single tensor may be larger
     static let physicalMemory: Int = {

@@ -116,7 +116,7 @@ public final class Tensor {
     }
 
     /// element `i` in row-major order of a contiguous tensor
-    func setFlat(_ i: Int, _ v: Double) { write(storageIndex: offset + i, v) }
+    public func setFlat(_ i: Int, _ v: Double) { write(storageIndex: offset + i, v) }
 
     /// The element at a 0-based multi-index (negative indices count from the end).
     public func element(_ index: [Int]) throws -> Double {

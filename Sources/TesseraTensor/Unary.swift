@@ -37,48 +37,41 @@ extension Tensor {
         case .i32: unaryInteger(op, x, out, Int32.self)
         default: unaryInteger(op, x, out, Int64.self)
         }
-        guard out.dtype.isFloatingPoint else { return out }
+        guard out.dtype.isFloatingPoint, GradMode.isEnabled, x.requiresGrad else { return out }
         return out.recordGrad(op.rawValue, [x]) { g in [try unaryBackward(op, x, out, g)] }
     }
 }
-
-/// the constant 1/sqrt(2), sqrt(2/pi) and 1/sqrt(2 pi) in T
-@inline(__always) private func invSqrt2<T: FloatMath>() -> T { T(0.70710678118654752440) }
-@inline(__always) private func sqrt2OverPi<T: FloatMath>() -> T { T(0.79788456080286535588) }
-@inline(__always) private func invSqrt2Pi<T: FloatMath>() -> T { T(0.39894228040143267794) }
 
 @inline(__always)
 private func unaryForward<T: FloatMath>(_ op: UnaryOp, _ x: Tensor, _ out: Tensor, _: T.Type) {
     // transcendental kernels cost more per element: split them over cores sooner
     let heavy = 1 << 13
     switch op {
-    case .neg: map1(x, out) { (v: T) in -v }
-    case .abs: map1(x, out) { (v: T) in Swift.abs(v) }
-    case .sqrt: map1(x, out) { (v: T) in v.squareRoot() }
-    case .rsqrt: map1(x, out) { (v: T) in 1 / v.squareRoot() }
-    case .exp: map1(x, out, grain: heavy) { (v: T) in T.exp(v) }
-    case .log: map1(x, out, grain: heavy) { (v: T) in T.log(v) }
-    case .tanh: map1(x, out, grain: heavy) { (v: T) in T.tanh(v) }
-    case .sigmoid: map1(x, out, grain: heavy) { (v: T) in 1 / (1 + T.exp(-v)) }
-    case .relu: map1(x, out) { (v: T) in v > 0 ? v : (v.isNaN ? v : 0) }
-    // x Φ(x) = x/2 erfc(-x/√2): erfc keeps relative accuracy in the negative tail
-    case .gelu: map1(x, out, grain: heavy) { (v: T) in v * 0.5 * T.erfc(-v * invSqrt2()) }
-    case .geluTanh:
-        map1(x, out, grain: heavy) { (v: T) in 0.5 * v * (1 + T.tanh(sqrt2OverPi() * (v + 0.044715 * v * v * v))) }
-    case .silu: map1(x, out, grain: heavy) { (v: T) in v / (1 + T.exp(-v)) }
-    case .sin: map1(x, out, grain: heavy) { (v: T) in T.sin(v) }
-    case .cos: map1(x, out, grain: heavy) { (v: T) in T.cos(v) }
-    case .square: map1(x, out) { (v: T) in v * v }
+    case .neg: map1(x, out, NegK<T>.self)
+    case .abs: map1(x, out, AbsK<T>.self)
+    case .sqrt: map1(x, out, SqrtK<T>.self)
+    case .rsqrt: map1(x, out, RsqrtK<T>.self)
+    case .exp: map1(x, out, grain: heavy, ExpK<T>.self)
+    case .log: map1(x, out, grain: heavy, LogK<T>.self)
+    case .tanh: map1(x, out, grain: heavy, TanhK<T>.self)
+    case .sigmoid: map1(x, out, grain: heavy, SigmoidK<T>.self)
+    case .relu: map1(x, out, ReluK<T>.self)
+    case .gelu: map1(x, out, grain: heavy, GeluK<T>.self)
+    case .geluTanh: map1(x, out, grain: heavy, GeluTanhK<T>.self)
+    case .silu: map1(x, out, grain: heavy, SiluK<T>.self)
+    case .sin: map1(x, out, grain: heavy, SinK<T>.self)
+    case .cos: map1(x, out, grain: heavy, CosK<T>.self)
+    case .square: map1(x, out, SquareK<T>.self)
     }
 }
 
 @inline(__always)
-private func unaryInteger<T: FixedWidthInteger & SignedInteger>(_ op: UnaryOp, _ x: Tensor, _ out: Tensor, _: T.Type) {
+private func unaryInteger<T: FixedWidthInteger>(_ op: UnaryOp, _ x: Tensor, _ out: Tensor, _: T.Type) {
     switch op {
-    case .neg: map1(x, out) { (v: T) in 0 &- v }
-    case .abs: map1(x, out) { (v: T) in v < 0 ? 0 &- v : v }
-    case .relu: map1(x, out) { (v: T) in v > 0 ? v : 0 }
-    default: map1(x, out) { (v: T) in v &* v }
+    case .neg: map1(x, out, NegIK<T>.self)
+    case .abs: map1(x, out, AbsIK<T>.self)
+    case .relu: map1(x, out, ReluIK<T>.self)
+    default: map1(x, out, SquareIK<T>.self)
     }
 }
 
@@ -94,34 +87,20 @@ private func unaryBackward(_ op: UnaryOp, _ x: Tensor, _ out: Tensor, _ g: Tenso
 private func unaryGrad<T: FloatMath>(_ op: UnaryOp, _ x: Tensor, _ out: Tensor, _ g: Tensor, _ r: Tensor, _: T.Type) {
     let heavy = 1 << 13
     switch op {
-    case .neg: map1(g, r) { (g: T) in -g }
-    case .abs: map2(x, g, r) { (v: T, g: T) in v > 0 ? g : (v < 0 ? -g : 0) }
-    case .sqrt: map2(out, g, r) { (y: T, g: T) in g * 0.5 / y }
-    case .rsqrt: map2(out, g, r) { (y: T, g: T) in g * -0.5 * y * y * y }
-    case .exp: map2(out, g, r) { (y: T, g: T) in g * y }
-    case .log: map2(x, g, r) { (v: T, g: T) in g / v }
-    case .tanh: map2(out, g, r) { (y: T, g: T) in g * (1 - y * y) }
-    case .sigmoid: map2(out, g, r) { (y: T, g: T) in g * y * (1 - y) }
-    case .relu: map2(x, g, r) { (v: T, g: T) in v > 0 ? g : 0 }
-    case .gelu:
-        // Φ(x) + x φ(x)
-        map2(x, g, r, grain: heavy) { (v: T, g: T) in
-            g * (0.5 * T.erfc(-v * invSqrt2()) + v * invSqrt2Pi() * T.exp(-0.5 * v * v))
-        }
-    case .geluTanh:
-        map2(x, g, r, grain: heavy) { (v: T, g: T) in
-            let u = sqrt2OverPi() * (v + 0.044715 * v * v * v)
-            let th = T.tanh(u)
-            let du = sqrt2OverPi() * (1 + 3 * 0.044715 * v * v)
-            return g * (0.5 * (1 + th) + 0.5 * v * (1 - th * th) * du)
-        }
-    case .silu:
-        map2(x, g, r, grain: heavy) { (v: T, g: T) in
-            let s = 1 / (1 + T.exp(-v))
-            return g * s * (1 + v * (1 - s))
-        }
-    case .sin: map2(x, g, r, grain: heavy) { (v: T, g: T) in g * T.cos(v) }
-    case .cos: map2(x, g, r, grain: heavy) { (v: T, g: T) in -g * T.sin(v) }
-    case .square: map2(x, g, r) { (v: T, g: T) in 2 * v * g }
+    case .neg: map1(g, r, NegK<T>.self)
+    case .abs: map2(x, g, r, AbsGradK<T>.self)
+    case .sqrt: map2(out, g, r, SqrtGradK<T>.self)
+    case .rsqrt: map2(out, g, r, RsqrtGradK<T>.self)
+    case .exp: map2(out, g, r, grain: heavy, ExpGradK<T>.self)
+    case .log: map2(x, g, r, grain: heavy, LogGradK<T>.self)
+    case .tanh: map2(out, g, r, grain: heavy, TanhGradK<T>.self)
+    case .sigmoid: map2(out, g, r, grain: heavy, SigmoidGradK<T>.self)
+    case .relu: map2(x, g, r, ReluGradK<T>.self)
+    case .gelu: map2(x, g, r, grain: heavy, GeluGradK<T>.self)
+    case .geluTanh: map2(x, g, r, grain: heavy, GeluTanhGradK<T>.self)
+    case .silu: map2(x, g, r, grain: heavy, SiluGradK<T>.self)
+    case .sin: map2(x, g, r, grain: heavy, SinGradK<T>.self)
+    case .cos: map2(x, g, r, grain: heavy, CosGradK<T>.self)
+    case .square: map2(x, g, r, SquareGradK<T>.self)
     }
 }

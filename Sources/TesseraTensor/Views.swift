@@ -117,7 +117,8 @@ extension Tensor {
         let d = try Shape.dim(dim, rank: rank, op: "narrow")
         guard rank > 0 else { throw TensorError("narrow", "cannot narrow a 0-d tensor") }
         let s = start < 0 ? start + shape[d] : start
-        guard s >= 0, length >= 0, s + length <= shape[d] else {
+        // compared as length <= size - start: s + length could overflow for an absurd length
+        guard s >= 0, s <= shape[d], length >= 0, length <= shape[d] - s else {
             throw TensorError("narrow", "start \(start) and length \(length) out of range for dimension \(d) of size \(shape[d])")
         }
         var sh = shape

@@ -1,2 +1,128 @@
+// tessera-bench: timings of the tensor engine, printed as JSON lines for scripts/bench, which runs
+// the same workloads in numpy and prints both side by side. Release builds only.
+
+import CBLAS
 import TesseraTensor
-print("bench")
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+/// median seconds of `body` over repeats chosen to fill about `budget` seconds (after a warm-up)
+func time(budget: Double = 0.4, _ body: () throws -> Void) rethrows -> Double {
+    try body()
+    let t0 = now()
+    try body()
+    let once = max(now() - t0, 1e-7)
+    let reps = max(3, min(200, Int(budget / once)))
+    var samples: [Double] = []
+    for _ in 0..<reps {
+        let s = now()
+        try body()
+        samples.append(now() - s)
+    }
+    samples.sort()
+    return samples[samples.count / 2]
+}
+
+func emit(_ group: String, _ name: String, _ value: Double, _ unit: String, raw: Double? = nil) {
+    var line = "{\"group\":\"\(group)\",\"name\":\"\(name)\",\"value\":\(value),\"unit\":\"\(unit)\""
+    if let raw { line += ",\"raw\":\(raw)" }
+    print(line + "}")
+    fflush(stdout)
+}
+
+/// seconds of one raw cblas_sgemm, row-major, no transposes: C (m,n) = A (m,k) B (k,n)
+func rawSgemm(_ m: Int, _ n: Int, _ k: Int, batch: Int = 1) throws -> Double {
+    let a = try Tensor.randn([batch, m, k]), b = try Tensor.randn([batch, k, n]), c = try Tensor.zeros([batch, m, n])
+    let pa = a.pointer(Float.self), pb = b.pointer(Float.self), pc = c.mutablePointer(Float.self)
+    return time {
+        for p in 0..<batch {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
+                        pa + p * m * k, Int32(k), pb + p * k * n, Int32(n), 0, pc + p * m * n, Int32(n))
+        }
+    }
+}
+
+func benchMatmul() throws {
+    for s in [256, 512, 1024, 2048] {
+        let a = try Tensor.randn([s, s]), b = try Tensor.randn([s, s])
+        let t = try time { _ = try a.matmul(b) }
+        let flops = 2.0 * Double(s * s * s)
+        emit("matmul", "matmul \(s)x\(s)x\(s)", flops / t / 1e9, "GFLOPS", raw: flops / (try rawSgemm(s, s, s)) / 1e9)
+    }
+    // a transposed operand goes to BLAS as a flag, not a copy
+    let a = try Tensor.randn([1024, 1024]), b = try Tensor.randn([1024, 1024])
+    let tt = try time { _ = try a.matmul(b.t()) }
+    emit("matmul", "matmul 1024 (B transposed view)", 2e9 * 1.073741824 / tt / 1e9, "GFLOPS",
+         raw: 2.0 * 1073741824 / (try rawSgemm(1024, 1024, 1024)) / 1e9)
+    // transformer shapes: a linear layer over (16,128,384) and batched per-sequence products
+    let x = try Tensor.randn([16, 128, 384]), w = try Tensor.randn([384, 384])
+    let tl = try time { _ = try x.matmul(w) }
+    let fl = 2.0 * 16 * 128 * 384 * 384
+    emit("matmul", "linear (16,128,384)@(384,384)", fl / tl / 1e9, "GFLOPS", raw: fl / (try rawSgemm(2048, 384, 384)) / 1e9)
+    let y = try Tensor.randn([16, 384, 128])
+    let tb = try time { _ = try x.matmul(y) }
+    let fb = 2.0 * 16 * 128 * 128 * 384
+    emit("matmul", "batched (16,128,384)@(16,384,128)", fb / tb / 1e9, "GFLOPS", raw: fb / (try rawSgemm(128, 128, 384, batch: 16)) / 1e9)
+    let q = try Tensor.randn([16, 6, 128, 64]), kT = try Tensor.randn([16, 6, 64, 128])
+    let th = try time { _ = try q.matmul(kT) }
+    let fh = 2.0 * 96 * 128 * 128 * 64
+    emit("matmul", "heads (16,6,128,64)@(16,6,64,128)", fh / th / 1e9, "GFLOPS", raw: fh / (try rawSgemm(128, 128, 64, batch: 96)) / 1e9)
+}
+
+func benchElementwise() throws {
+    for n in [1 << 20, 1 << 24] {
+        let label = n == 1 << 20 ? "1M" : "16M"
+        let a = try Tensor.randn([n]), b = try Tensor.randn([n])
+        let bytes2 = 8.0 * Double(n), bytes3 = 12.0 * Double(n)
+        emit("elementwise", "add \(label)", bytes3 / (try time { _ = try a.add(b) }) / 1e9, "GB/s")
+        emit("elementwise", "mul \(label)", bytes3 / (try time { _ = try a.mul(b) }) / 1e9, "GB/s")
+        emit("elementwise", "exp \(label)", bytes2 / (try time { _ = try a.exp() }) / 1e9, "GB/s")
+        emit("elementwise", "gelu \(label)", bytes2 / (try time { _ = try a.gelu() }) / 1e9, "GB/s")
+        let rows = try a.view([n / 1024, 1024])
+        emit("elementwise", "softmax rows of 1024, \(label)", bytes2 / (try time { _ = try rows.softmax(-1) }) / 1e9, "GB/s")
+        emit("elementwise", "layernorm rows of 1024, \(label)", bytes2 / (try time { _ = try rows.layerNorm(weight: nil, bias: nil) }) / 1e9, "GB/s")
+        emit("elementwise", "sum \(label)", 4.0 * Double(n) / (try time { _ = try a.sum() }) / 1e9, "GB/s")
+    }
+}
+
+func benchAutograd() throws {
+    // 3-layer MLP, 1024 wide, batch 64: forward + backward vs the time of its 9 matmuls alone
+    let x = try Tensor.randn([64, 1024])
+    let ws = try (0..<3).map { _ in try Tensor.randn([1024, 1024], std: 0.03).requiresGrad(true) }
+    let bs = try (0..<3).map { _ in try Tensor.zeros([1024]).requiresGrad(true) }
+    let step = {
+        var h = x
+        for l in 0..<3 {
+            h = try h.matmul(ws[l]).add(bs[l])
+            if l < 2 { h = try h.relu() }
+        }
+        try h.square().mean().backward()
+        for p in ws + bs { p.grad = nil }
+    }
+    let t = try time(budget: 1.0, step)
+    // forward: (64,1024)@(1024,1024) x3; backward: dX = g W^T (x2, first layer's input needs none)
+    // and dW = X^T g (x3)
+    let fwd = try rawSgemm(64, 1024, 1024)
+    let dW = try rawSgemm(1024, 1024, 64)
+    let matmuls = 3 * fwd + 2 * fwd + 3 * dW
+    emit("autograd", "MLP 3x1024, batch 64: step ms", t * 1e3, "ms", raw: matmuls * 1e3)
+}
+
+let groups = CommandLine.arguments.dropFirst()
+let all = groups.isEmpty
+do {
+    manualSeed(0)
+    if all || groups.contains("matmul") { try benchMatmul() }
+    if all || groups.contains("elementwise") { try benchElementwise() }
+    if all || groups.contains("autograd") { try benchAutograd() }
+} catch {
+    fputs("tessera-bench: \(error)\n", stderr)
+    exit(1)
+}

@@ -1,0 +1,91 @@
+// TensorMethods: the tensor metatable (__index, __newindex, __gc, __tostring, __len, arithmetic)
+// and the methods `x:matmul(y)`, `x:sum(1)`, ... with 1-based dimensions and indices.
+
+import CLua
+import LuaShim
+import TesseraTensor
+
+let tensorMethodsKey = "tessera.Tensor.methods"
+
+extension LuaRuntime {
+    func openTensorMetatable() {
+        _ = luaL_newmetatable(L, tensorMetatableName)
+        lua_pushvalue(L, -1)
+        lua_rawsetp(L, luashim_registryindex(), tensorMetatableKey)
+        setFunction("__gc", qualifiedName: "__gc") { s in
+            if s.tensor(at: 1) != nil, let ud = lua_touserdata(s.L, 1) {
+                let slot = ud.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+                if let p = slot.pointee { Unmanaged<Tensor>.fromOpaque(p).release() }
+                slot.pointee = nil
+            }
+            return 0
+        }
+        setFunction("__tostring", qualifiedName: "tostring") { s in
+            s.push(try s.checkTensor(1, "tostring").description)
+            return 1
+        }
+        setFunction("__len", qualifiedName: "#") { s in
+            let t = try s.checkTensor(1, "#")
+            guard t.rank > 0 else { throw LuaError("attempt to get the length of a 0-d tensor (use x:item())") }
+            s.push(t.shape[0])
+            return 1
+        }
+        for (mm, op) in [("__add", BinaryOp.add), ("__sub", .sub), ("__mul", .mul), ("__div", .div), ("__pow", .pow)] {
+            setFunction(mm, qualifiedName: op.rawValue) { s in
+                // either operand may be the number: 2 - x, x / 2
+                let a = try s.checkTensorLike(1, op.rawValue, dtype: s.tensor(at: 2)?.dtype ?? .f32)
+                let b = try s.checkTensorLike(2, op.rawValue, dtype: s.tensor(at: 1)?.dtype ?? .f32)
+                s.push(try a.binary(op, b))
+                return 1
+            }
+        }
+        setFunction("__unm", qualifiedName: "neg") { s in
+            s.push(try s.checkTensor(1, "neg").neg())
+            return 1
+        }
+        setFunction("__index", qualifiedName: "index") { s in
+            let t = try s.checkTensor(1, "index")
+            if lua_type(s.L, 2) == LUA_TNUMBER {
+                let i = try s.checkIndex(2, "index")
+                let v = try t.select(0, i)
+                if v.rank == 0 { s.pushElement(try v.item(), v.dtype) } else { s.push(v) }
+                return 1
+            }
+            guard let key = s.string(at: 2) else { s.pushNil(); return 1 }
+            switch key {
+            case "grad":
+                if let g = t.grad { s.push(g) } else { s.pushNil() }
+            case "requires_grad":
+                s.push(t.requiresGrad)
+            case "is_leaf":
+                s.push(t.isLeaf)
+            default:
+                lua_getfield(s.L, luashim_registryindex(), tensorMethodsKey)
+                lua_pushvalue(s.L, 2)
+                lua_rawget(s.L, -2)
+            }
+            return 1
+        }
+        setFunction("__newindex", qualifiedName: "newindex") { s in
+            let t = try s.checkTensor(1, "newindex")
+            if lua_type(s.L, 2) == LUA_TNUMBER {
+                let i = try s.checkIndex(2, "newindex")
+                let view = try t.select(0, i)
+                if let d = s.number(at: 3) { view.fill_(d) } else {
+                    try view.copy_(try s.checkTensorLike(3, "newindex"))
+                }
+                return 0
+            }
+            if s.string(at: 2) == "grad" {
+                t.grad = s.isNoneOrNil(3) ? nil : try s.checkTensor(3, "newindex")
+                return 0
+            }
+            throw LuaError("cannot set field '\(s.string(at: 2) ?? s.typeName(2))' of a tensor")
+        }
+        lua_settop(L, -2)
+
+        lua_createtable(L, 0, 128)
+        openTensorMethods()
+        lua_setfield(L, luashim_registryindex(), tensorMethodsKey)
+    }
+}

@@ -1,0 +1,167 @@
+// Session: evaluates inputs the way the REPL (and later notebook cells) need: expressions print
+// their values, top-level locals persist, `_` holds the last result, incomplete input is told
+// apart from invalid input, and Ctrl-C interrupts Lua loops and Swift kernels alike.
+
+import CLua
+import LuaShim
+import TesseraLua
+import TesseraTensor
+
+public final class Session {
+    public let runtime: LuaRuntime
+    /// number of the next input, as shown in the prompt `[n]>`
+    public private(set) var counter = 1
+    /// globals present before the user typed anything (kept by %reset, hidden by %who)
+    private var builtinGlobals: Set<String> = []
+    /// every input that ran, for %save
+    public private(set) var history: [String] = []
+
+    public init(stdlibPath: String?) throws {
+        runtime = try LuaRuntime(stdlibPath: stdlibPath)
+        try runtime.run(Session.prettyPrinter, name: "=(pretty)")
+        builtinGlobals = Set(globalNames())
+    }
+
+    public enum Completeness: Equatable {
+        case complete, incomplete, invalid
+    }
+
+    /// lua.c's rule: input that fails to compile only because it ended early (`<eof>`) is incomplete.
+    public func completeness(_ src: String) -> Completeness {
+        let code = src.hasPrefix("=") ? "return " + src.dropFirst() : src
+        if compiles("return " + code) == nil { return .complete }
+        guard let err = compiles(code) else { return .complete }
+        return err.hasSuffix("<eof>") ? .incomplete : .invalid
+    }
+
+    /// nil when `code` compiles, else the syntax error
+    private func compiles(_ code: String) -> String? {
+        let L = runtime.L
+        let status = code.withCString { luashim_loadbuffer(L, $0, code.utf8.count, "=stdin") }
+        defer { lua_settop(L, -2) }
+        return status == LUA_OK ? nil : LuaStack(L).string(at: -1) ?? "syntax error"
+    }
+
+    public enum Outcome {
+        /// ran; `shown` is how the values were printed (empty for statements)
+        case ok(shown: String)
+        /// failed; message with traceback
+        case error(String)
+    }
+
+    /// Runs one complete input. Expressions print their values (through the global `print`,
+    /// so captured output sees them) unless `echo` is false or the input ends with `;`.
+    @discardableResult
+    public func evaluate(_ input: String, echo: Bool = true) -> Outcome {
+        var src = input
+        if src.hasPrefix("=") { src = "return " + src.dropFirst() }
+        let silent = src.trimmingWhitespace().hasSuffix(";")
+        history.append(input)
+        counter += 1
+        let L = runtime.L
+        let base = lua_gettop(L)
+        defer { lua_settop(L, base) }
+        Cancellation.reset()
+        luashim_setsigint(L, Cancellation.flag)
+        defer { luashim_clearsigint(); Cancellation.reset() }
+        do {
+            let isExpression = compiles("return " + src) == nil
+            let code = isExpression ? "return " + src : TopLevelLocals.rewrite(src)
+            let n = try runtime.run(code, name: "=stdin")
+            guard isExpression, n > 0 else { return .ok(shown: "") }
+            // _ = first result; print all of them with the pretty printer
+            lua_pushvalue(L, base + 1)
+            lua_setglobal(L, "_")
+            if silent || !echo { return .ok(shown: "") }
+            lua_getfield(L, luashim_registryindex(), "tessera.pretty")
+            lua_rotate(L, base + 1, 1)
+            let status = luashim_pcall(L, n, 1, 0)
+            let shown = LuaStack(L).string(at: -1) ?? ""
+            if status != LUA_OK { return .error(shown) }
+            try printLine(shown)
+            return .ok(shown: shown)
+        } catch {
+            return .error("\(error)")
+        }
+    }
+
+    /// writes through the global print (captured by notebooks)
+    func printLine(_ text: String) throws {
+        let L = runtime.L
+        _ = luashim_getglobal(L, "print")
+        LuaStack(L).push(text)
+        if luashim_pcall(L, 1, 0, 0) != LUA_OK {
+            defer { lua_settop(L, -2) }
+            throw LuaError(LuaStack(L).string(at: -1) ?? "print failed")
+        }
+    }
+
+    /// names of the user's globals (those not present at start), sorted
+    public func userGlobals() -> [String] { globalNames().filter { !builtinGlobals.contains($0) }.sorted() }
+
+    /// Removes every user global.
+    public func reset() {
+        let L = runtime.L
+        for name in userGlobals() {
+            lua_pushnil(L)
+            lua_setglobal(L, name)
+        }
+        _ = luashim_gc(L, LUA_GCCOLLECT, 0)
+    }
+
+    private func globalNames() -> [String] {
+        let L = runtime.L
+        var out: [String] = []
+        lua_rawgeti(L, luashim_registryindex(), lua_Integer(LUA_RIDX_GLOBALS))
+        lua_pushnil(L)
+        while lua_next(L, -2) != 0 {
+            lua_settop(L, -2)
+            if lua_type(L, -1) == LUA_TSTRING, let k = LuaStack(L).string(at: -1) { out.append(k) }
+        }
+        lua_settop(L, -2)
+        return out
+    }
+
+    /// Value printer: tensors and strings via tostring, tables recursively to depth 3 with keys
+    /// sorted, several results separated by tabs.
+    static let prettyPrinter = #"""
+    local reg = debug.getregistry()
+    local function pretty(v, depth, seen)
+      if type(v) ~= "table" or getmetatable(v) and getmetatable(v).__tostring then
+        if type(v) == "string" then return string.format("%q", v) end
+        return tostring(v)
+      end
+      if seen[v] then return "<cycle>" end
+      if depth > 3 then return "{...}" end
+      seen[v] = true
+      local parts, n = {}, #v
+      for i = 1, n do parts[#parts + 1] = pretty(v[i], depth + 1, seen) end
+      local keys = {}
+      for k in pairs(v) do
+        if not (math.type(k) == "integer" and k >= 1 and k <= n) then keys[#keys + 1] = k end
+      end
+      table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+      for _, k in ipairs(keys) do
+        local key = type(k) == "string" and k:match("^[%a_][%w_]*$") and k or "[" .. pretty(k, depth + 1, seen) .. "]"
+        parts[#parts + 1] = key .. " = " .. pretty(v[k], depth + 1, seen)
+        if #parts > 100 then parts[#parts + 1] = "..."; break end
+      end
+      seen[v] = nil
+      return "{" .. table.concat(parts, ", ") .. "}"
+    end
+    reg["tessera.pretty"] = function(...)
+      local out = {}
+      for i = 1, select("#", ...) do out[i] = pretty((select(i, ...)), 1, {}) end
+      return table.concat(out, "\t")
+    end
+    """#
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let c = s.first, c.isWhitespace { s.removeFirst() }
+        while let c = s.last, c.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}
