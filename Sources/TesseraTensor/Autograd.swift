@@ -94,11 +94,20 @@ extension Tensor {
         }
         let order = topologicalOrder()
         var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
+        // storages already handed to a leaf (or the caller's seed): a leaf's .grad must own its
+        // memory, or an in-place update of one .grad (clipping, zero_) would change another
+        var handedOut: Set<ObjectIdentifier> = [ObjectIdentifier(seed.storage)]
         try noGrad {
             for t in order.reversed() {
                 guard let g = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
                 guard let node = t.gradNode else {
-                    t.grad = try t.grad.map { try $0.add(g) } ?? g.contiguous()
+                    if let existing = t.grad {
+                        t.grad = try existing.add(g)
+                    } else {
+                        let owned = g.isContiguous && g.offset == 0 && g.numel * g.dtype.size == g.storage.byteCount
+                        let fresh = owned && handedOut.insert(ObjectIdentifier(g.storage)).inserted
+                        t.grad = fresh ? g : try g.clone()
+                    }
                     continue
                 }
                 guard let fn = node.backward else {

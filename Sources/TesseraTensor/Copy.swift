@@ -72,7 +72,13 @@ extension Tensor {
         guard target == shape else {
             throw TensorError("copy_", "cannot copy a tensor of shape \(shapeString(src.shape)) into one of shape \(shapeString(shape))")
         }
-        let s = try src.to(dtype)
+        // every destination element must be written once: an expanded destination would race
+        for d in 0..<rank where strides[d] == 0 && shape[d] > 1 {
+            throw TensorError("copy_", "cannot copy into an expanded tensor (dimension \(d) has stride 0); clone it first")
+        }
+        // overlapping source and destination (shifting within one storage) copy through a clone
+        var s = try src.to(dtype)
+        if s.storage === storage { s = try s.detach().clone() }
         let view = Tensor(storage: s.storage, dtype: dtype, shape: shape,
                           strides: Shape.broadcastStrides(shape: s.shape, strides: s.strides, to: shape), offset: s.offset)
         copyElements(from: view, to: self)

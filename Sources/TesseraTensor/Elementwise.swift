@@ -104,8 +104,15 @@ extension Tensor {
 
     /// A 0-d operand for `self op s`: it takes self's dtype unless that would lose `s`'s fraction.
     func scalarOperand(_ s: Double) throws -> Tensor {
-        let keep = dtype.isFloatingPoint || (s.rounded() == s && Swift.abs(s) < 9e15)
-        return try Tensor.scalar(s, dtype: keep ? dtype : .f32)
+        switch dtype {
+        case .f32, .f64: return try Tensor.scalar(s, dtype: dtype)
+        default:
+            // an integer tensor keeps its dtype only for a scalar it holds exactly
+            guard s.rounded() == s else { return try Tensor.scalar(s, dtype: .f32) }
+            if dtype == .bool && (s == 0 || s == 1) { return try Tensor.scalar(s, dtype: .bool) }
+            if dtype == .i32 && Swift.abs(s) <= 2_147_483_647 { return try Tensor.scalar(s, dtype: .i32) }
+            return try Tensor.scalar(s, dtype: Swift.abs(s) < 9.2e18 ? .i64 : .f64)
+        }
     }
 
     /// `self op other`, broadcasting, computed in the promoted dtype (bool computes as i64,

@@ -23,6 +23,7 @@ extension Tensor: CustomStringConvertible {
 
     private func positions(_ d: Int, _ summarise: Bool, _ edge: Int) -> [Int?] {
         let n = shape[d]
+        let edge = Swift.max(0, Swift.min(edge, n))
         if !summarise || n <= 2 * edge { return Array(0..<n) }
         return Array(0..<edge) + [nil] + Array((n - edge)..<n)
     }
@@ -62,7 +63,7 @@ extension Tensor: CustomStringConvertible {
     private func formatValue(_ v: Double) -> String {
         switch dtype {
         case .bool: return v != 0 ? "true" : "false"
-        case .i32, .i64: return String(Int64(v))
+        case .i32, .i64: return String(Int64(fromDouble: v))
         case .f32, .f64:
             if v.isNaN { return "nan" }
             if v.isInfinite { return v > 0 ? "inf" : "-inf" }

@@ -53,6 +53,8 @@ private struct BlasOperand {
 
 /// The BLAS reading of a rows×cols view with strides (rs, cs), or nil if it needs a copy.
 private func blasOperand(rows: Int, cols: Int, rs: Int, cs: Int) -> BlasOperand? {
+    // BLAS takes 32-bit leading dimensions: a wider stride goes through a contiguous copy
+    guard rs <= Int(Int32.max), cs <= Int(Int32.max) else { return nil }
     if (cs == 1 || cols == 1) && (rows == 1 || rs >= Swift.max(1, cols)) {
         return BlasOperand(trans: CblasNoTrans, ld: Int32(rows == 1 ? Swift.max(1, cols) : rs))
     }
@@ -130,7 +132,8 @@ private func gemmBatched(_ a0: Tensor, _ b0: Tensor, _ out: Tensor, batch: [Int]
         openblas_set_num_threads(1)
         let per = (count + Parallel.cores - 1) / Parallel.cores
         DispatchQueue.concurrentPerform(iterations: Parallel.cores) { c in
-            for p in (c * per)..<Swift.min(count, (c + 1) * per) { call(p) }
+            let lo = c * per, hi = Swift.min(count, lo + per)
+            if lo < hi { for p in lo..<hi { call(p) } }
         }
         openblas_set_num_threads(threads)
     } else {

@@ -65,7 +65,7 @@ extension Tensor {
         let count = ds.reduce(1) { $0 * shape[$1] }
         let x = dtype.isFloatingPoint ? self : try to(.f32)
         let centred = try x.sub(x.mean(dims: ds, keepDim: true))
-        return try centred.square().sum(dims: ds, keepDim: keepDim).div(Double(count - correction))
+        return try centred.square().sum(dims: ds, keepDim: keepDim).div(Double(count) - Double(correction))
     }
 
     /// The gradient `self` (broadcast from `shape`) reduced back to `shape`.

@@ -4,11 +4,16 @@ enum Shape {
     /// number of elements, throwing on overflow or negative sizes (user input can be absurd)
     static func numel(_ shape: [Int], op: String) throws -> Int {
         var n = 1
+        // the product of the sizes with 0 counted as 1 bounds every stride: [0, 2^40, 2^40] has
+        // no elements, but its strides would still overflow
+        var strideBound = 1
         for s in shape {
             guard s >= 0 else { throw TensorError(op, "negative size \(s) in shape \(shape)") }
             let (p, overflow) = n.multipliedReportingOverflow(by: s)
-            guard !overflow else { throw TensorError(op, "shape \(shapeString(shape)) has too many elements") }
+            let (b, boundOverflow) = strideBound.multipliedReportingOverflow(by: Swift.max(s, 1))
+            guard !overflow, !boundOverflow else { throw TensorError(op, "shape \(shapeString(shape)) has too many elements") }
             n = p
+            strideBound = b
         }
         return n
     }

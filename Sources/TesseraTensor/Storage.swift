@@ -16,9 +16,11 @@ public final class Storage {
     /// Allocates `byteCount` bytes, zeroed if `zeroed`. Throws instead of trapping when the
     /// request is larger than the machine's memory or the allocator refuses it.
     init(byteCount: Int, zeroed: Bool, op: String) throws {
+        // Linux overcommits: a block larger than free memory is granted and then kills the
+        // process when touched. Refuse what the machine cannot hold alongside live tensors.
         let limit = Storage.physicalMemory
-        guard byteCount <= limit else {
-            throw TensorError(op, "cannot allocate \(byteCount) bytes: more than this machine's \(limit) bytes of memory")
+        guard byteCount <= limit - Swift.min(limit, Storage.liveBytes) else {
+            throw TensorError(op, "cannot allocate \(byteCount) bytes: this machine has \(limit) bytes of memory and tensors already hold \(Storage.liveBytes)")
         }
         var p: UnsafeMutableRawPointer? = nil
         let n = max(byteCount, 64)

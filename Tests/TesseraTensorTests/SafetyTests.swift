@@ -1,0 +1,56 @@
+// SafetyTests: inputs that once trapped or silently misbehaved (found in code review) now throw
+// or give the right answer.
+
+import Testing
+@testable import TesseraTensor
+
+@Suite struct SafetyTests {
+    @Test func zeroSizedShapeWithHugeOtherSizesThrows() {
+        expectTensorError { try Tensor.zeros([0, 1 << 40, 1 << 40]) }
+    }
+
+    @Test func allocationBeyondMachineMemoryThrows() {
+        expectTensorError { try Tensor.empty([1 << 40], dtype: .f64) }
+    }
+
+    @Test func varianceWithAbsurdCorrectionDoesNotTrap() throws {
+        let v = try f32([1, 2, 3]).variance(correction: Int.min)
+        #expect(try v.item().isFinite)
+    }
+
+    @Test func formattingExtremeIntegersDoesNotTrap() throws {
+        let t = try Tensor.full([2], 1e19, dtype: .i64)
+        #expect(t.description.contains(String(Int64.max)))
+        #expect(!t.format(threshold: 0, edgeItems: -1).isEmpty)
+        #expect(!t.format(threshold: 0, edgeItems: Int.max).isEmpty)
+    }
+
+    @Test func integerTensorKeepsOnlyScalarsItHolds() throws {
+        let b = try bools([true, false])
+        #expect(try b.add(2).toDoubles() == [3, 2])
+        #expect(try b.eq(2).toDoubles() == [0, 0])
+        let i = try Tensor.from([1, 2] as [Int32])
+        #expect(try i.add(3e9).toDoubles() == [3_000_000_001, 3_000_000_002])
+    }
+
+    @Test func copyIntoOverlappingViewShifts() throws {
+        let x = try f32([1, 2, 3, 4, 5])
+        try x.narrow(0, 1, 4).copy_(x.narrow(0, 0, 4))
+        #expect(try x.toArray(Float.self) == [1, 1, 2, 3, 4])
+    }
+
+    @Test func copyIntoExpandedTensorThrows() throws {
+        let x = try f32([1, 2, 3])
+        expectTensorError("copy_") { try x.expand([4, 3]).copy_(try Tensor.ones([4, 3])) }
+    }
+
+    @Test func leafGradientsOwnTheirMemory() throws {
+        let a = try leaf([3], seed: 1), b = try leaf([3], seed: 2)
+        let seed = try Tensor.ones([3], dtype: .f64)
+        try a.add(b).backward(seed)
+        let ga = try #require(a.grad), gb = try #require(b.grad)
+        #expect(ga.storage !== gb.storage && ga.storage !== seed.storage)
+        ga.fill_(7)
+        #expect(try gb.toDoubles() == [1, 1, 1] && seed.toDoubles() == [1, 1, 1])
+    }
+}
