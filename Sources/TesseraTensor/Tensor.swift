@@ -33,6 +33,8 @@ public final class Tensor {
 
     /// An uninitialised contiguous tensor (kernels fill it); `zeroed` clears it.
     public static func empty(_ shape: [Int], dtype: DType = .f32, zeroed: Bool = false, op: String = "empty") throws -> Tensor {
+        // every op allocates its result here: the one place to notice Ctrl-C between kernels
+        try Cancellation.check(op)
         let n = try Shape.numel(shape, op: op)
         let (bytes, overflow) = n.multipliedReportingOverflow(by: dtype.size)
         guard !overflow else { throw TensorError(op, "shape \(shapeString(shape)) has too many elements") }

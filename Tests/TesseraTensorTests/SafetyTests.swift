@@ -54,3 +54,29 @@ import Testing
         #expect(try gb.toDoubles() == [1, 1, 1] && seed.toDoubles() == [1, 1, 1])
     }
 }
+
+@Suite struct HalfPrecisionTests {
+    @Test func halfFormatsRoundTripExactlyRepresentableValues() throws {
+        let values: [Float] = [0, -0.0, 1, -2.5, 65504, 6.103515625e-05, 5.960464477539063e-08, .infinity]
+        for format in [HalfFormat.f16, .bf16] {
+            let x = try f32(format == .f16 ? values : [0, 1, -2.5, 3.3895313892515355e38, .infinity, -1.1754943508222875e-38])
+            let bits = try x.toHalf(format)
+            let back = try bits.withUnsafeBufferPointer { try Tensor.fromHalf($0, format: format, shape: x.shape) }
+            #expect(try back.toArray(Float.self) == x.toArray(Float.self), "\(format)")
+        }
+    }
+
+    @Test func halfRoundsToNearestEvenAndKnownBitPatterns() throws {
+        #expect(halfBits(1.0) == 0x3C00)
+        #expect(halfBits(1.0 + 1.0 / 2048) == 0x3C00)  // halfway: ties to even
+        #expect(halfBits(1e6) == 0x7C00)  // overflow to infinity
+        #expect(bfloat16Bits(1.0) == 0x3F80)
+        #expect(floatFromHalfBits(0x0001) == 5.960464477539063e-08)
+        #expect(floatFromHalfBits(0x7E00).isNaN)
+    }
+
+    @Test func wrongCountThrows() {
+        let bits: [UInt16] = [0, 0, 0]
+        expectTensorError("from_half") { try bits.withUnsafeBufferPointer { try Tensor.fromHalf($0, format: .f16, shape: [2, 2]) } }
+    }
+}
