@@ -22,18 +22,18 @@ extension Float: FloatMath {
     @inline(__always)
     public static func exp(_ x: Float) -> Float {
         let xc = Swift.min(Swift.max(x, -87.33654), 88.72283)
-        // k = round(x / ln 2) via the 1.5·2^23 trick; its low bits are k as an integer
-        let t = xc * 1.44269504088896341 + 12_582_912
+        // k = round(x / ln 2) via the 1.5·2^23 trick; its low bits are k as an integer.
+        // addingProduct is a fused multiply-add: Swift does not contract a * b + c by itself
+        let t = Float(12_582_912).addingProduct(xc, 1.44269504088896341)
         let k = t - 12_582_912
-        let r = xc - k * 0.693359375 + k * 2.12194440e-4
-        let z = r * r
+        let r = xc.addingProduct(k, -0.693359375).addingProduct(k, 2.12194440e-4)
         var p: Float = 1.9875691500e-4
-        p = p * r + 1.3981999507e-3
-        p = p * r + 8.3334519073e-3
-        p = p * r + 4.1665795894e-2
-        p = p * r + 1.6666665459e-1
-        p = p * r + 5.0000001201e-1
-        let e = p * z + r + 1
+        p = Float(1.3981999507e-3).addingProduct(p, r)
+        p = Float(8.3334519073e-3).addingProduct(p, r)
+        p = Float(4.1665795894e-2).addingProduct(p, r)
+        p = Float(1.6666665459e-1).addingProduct(p, r)
+        p = Float(5.0000001201e-1).addingProduct(p, r)
+        let e = (r + 1).addingProduct(p, r * r)
         let ki = Int32(bitPattern: t.bitPattern) &- 0x4B40_0000
         let scale = Float(bitPattern: UInt32(bitPattern: (ki &+ 127) &<< 23))
         var y = e * scale
@@ -67,15 +67,15 @@ extension Float: FloatMath {
         let z = Swift.abs(x)
         let t = 1 / (1 + 0.5 * z)
         var p: Float = 0.17087277
-        p = p * t - 0.82215223
-        p = p * t + 1.48851587
-        p = p * t - 1.13520398
-        p = p * t + 0.27886807
-        p = p * t - 0.18628806
-        p = p * t + 0.09678418
-        p = p * t + 0.37409196
-        p = p * t + 1.00002368
-        p = p * t - 1.26551223
+        p = Float(-0.82215223).addingProduct(p, t)
+        p = Float(1.48851587).addingProduct(p, t)
+        p = Float(-1.13520398).addingProduct(p, t)
+        p = Float(0.27886807).addingProduct(p, t)
+        p = Float(-0.18628806).addingProduct(p, t)
+        p = Float(0.09678418).addingProduct(p, t)
+        p = Float(0.37409196).addingProduct(p, t)
+        p = Float(1.00002368).addingProduct(p, t)
+        p = Float(-1.26551223).addingProduct(p, t)
         let ans = t * Float.exp(-z * z + p)
         return x >= 0 ? ans : 2 - ans
     }
