@@ -1,8 +1,14 @@
-"""Reference side of scripts/bench: runs the workloads of tessera-bench in numpy on this machine
-and prints both side by side. Reads tessera-bench's JSON lines on stdin."""
+"""Reference side of scripts/bench: runs tessera-bench and the same workloads in numpy on this
+machine, alternating for a few rounds and keeping each side's best figure (machines here are
+shared, and a best-of comparison is less sensitive to another process's bursts), then prints both
+side by side.
+
+usage: bench_reference.py TESSERA_BENCH_BINARY [--rounds N] [group ...]"""
 
 import json
 import math
+import os
+import subprocess
 import sys
 import time
 
@@ -79,16 +85,88 @@ def reference(group, name):
     return None
 
 
+def lua_rows(tessera):
+    """the Lua front end: startup of `tessera -e 'print(1)'` (median of 20, wall and peak RSS) and
+    the per-op cost of `c = a + b` on 4-element tensors in a Lua loop, against numpy's a + b"""
+    walls, rss = [], []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        subprocess.run([tessera, "-e", "print(1)"], check=True, stdout=subprocess.DEVNULL)
+        walls.append(time.perf_counter() - t0)
+        # peak RSS as the process itself sees it (a forked child's ru_maxrss would include this
+        # Python process's pages from before exec)
+        hwm = subprocess.run([tessera, "-e", "print(1) print(io.open('/proc/self/status'):read('a'):match('VmHWM:%s*(%d+)'))"],
+                             check=True, capture_output=True, text=True).stdout.split()[-1]
+        rss.append(int(hwm) / 1024)
+    walls.sort(), rss.sort()
+    n = 200_000
+    code = ("local a, b = tensor.ones(4), tensor.ones(4)\n"
+            f"local t0 = os.clock() for i = 1, {n} do local c = a + b end\n"
+            f"print((os.clock() - t0) / {n} * 1e6)")
+    per_op = min(float(subprocess.run([tessera, "-e", code], check=True, capture_output=True, text=True).stdout)
+                 for _ in range(3))
+    a, b = np.ones(4, dtype=np.float32), np.ones(4, dtype=np.float32)
+
+    def loop():
+        for _ in range(n):
+            a + b
+
+    numpy_op = min(median_time(loop, budget=0.1) for _ in range(3)) / n * 1e6
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import numpy"], check=True)
+    numpy_import = (time.perf_counter() - t0) * 1e3
+    return [
+        ("startup: tessera -e 'print(1)', median of 20", walls[10] * 1e3, "ms", f"python3 -c 'import numpy': {numpy_import:.0f} ms"),
+        ("startup: peak RSS, median of 20", rss[10], "MB", ""),
+        ("c = a + b on 4-element tensors, per op", per_op, "us", f"numpy: {numpy_op:.2f} us, ratio {per_op / numpy_op:.2f}x"),
+    ]
+
+
+def better(unit, a, b):
+    """the better of two measurements: a time is better when smaller, a rate when larger"""
+    return min(a, b) if unit == "ms" else max(a, b)
+
+
 def main():
-    rows = [json.loads(line) for line in sys.stdin if line.startswith("{")]
-    print(f"numpy {np.__version__}; Tessera and numpy run one after the other on this machine\n")
+    args = sys.argv[1:]
+    binary = args.pop(0)
+    if args and args[0] == "lua":
+        tessera = os.path.join(os.path.dirname(binary), "tessera")
+        print(f"numpy {np.__version__}\n\n[lua]")
+        for name, value, unit, note in lua_rows(tessera):
+            print(f"{name:48} {value:10.2f} {unit:3}  {note}")
+        return
+    rounds = 2
+    if "--rounds" in args:
+        i = args.index("--rounds")
+        rounds = int(args[i + 1])
+        del args[i : i + 2]
+    rows, refs = {}, {}
+    for r in range(rounds):
+        out = subprocess.run([binary, *args], check=True, capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            if not line.startswith("{"):
+                continue
+            row = json.loads(line)
+            key = (row["group"], row["name"])
+            if key in rows:
+                old = rows[key]
+                row["value"] = better(row["unit"], old["value"], row["value"])
+                if "raw" in row:
+                    row["raw"] = better(row["unit"], old["raw"], row["raw"])
+            rows[key] = row
+            ref = reference(*key)
+            if ref is not None:
+                refs[key] = max(refs.get(key, ref), ref)
+        print(f"round {r + 1} of {rounds} done", file=sys.stderr)
+    print(f"numpy {np.__version__}; best of {rounds} alternating rounds of each on this machine\n")
     header = f"{'workload':44} {'tessera':>10} {'numpy':>10} {'ratio':>7} {'raw BLAS':>10}  unit"
     group = None
-    for r in rows:
+    for key, r in rows.items():
         if r["group"] != group:
             group = r["group"]
             print(f"\n[{group}]\n{header}")
-        ref = reference(r["group"], r["name"])
+        ref = refs.get(key)
         v = r["value"]
         if r["unit"] == "ms":
             # autograd row: a time; 'raw' is the time of its matmuls alone
