@@ -71,5 +71,8 @@ void luashim_setsigint(lua_State *L, volatile int *flag) {
 
 void luashim_clearsigint(void) {
     signal(SIGINT, SIG_DFL);
+    /* a Ctrl-C that a Swift kernel answered first leaves the hook armed: disarm it, or the
+    ** next input would stop at its first instruction */
+    if (sigint_state) lua_sethook(sigint_state, NULL, 0, 0);
     sigint_state = NULL;
 }

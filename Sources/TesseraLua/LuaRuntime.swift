@@ -25,32 +25,51 @@ public struct LuaError: Error, CustomStringConvertible {
     }
 }
 
-/// Every registered Swift function, indexed by the integer upvalue of its closure. Bindings live
-/// as long as the process, so the table only grows as libraries are opened.
-nonisolated(unsafe) var registeredFunctions: [(name: String, body: LuaFunctionBody)] = []
+/// A Swift function registered with Lua: its name for error messages and its body.
+final class LuaFunctionBox {
+    let name: String
+    let body: LuaFunctionBody
 
-/// The single C-callable entry for all Swift functions: looks the closure up by its upvalue,
-/// runs it, and turns a thrown error into a message plus LUASHIM_ERROR for the trampoline.
-let swiftDispatch: luashim_SwiftFunction = { L in
-    guard let L else { return LUASHIM_ERROR }
-    let index = Int(luashim_tointeger(L, luashim_upvalueindex(2), nil))
-    let stack = LuaStack(L)
-    let message: String
-    do {
-        let (name, body) = registeredFunctions[index]
-        do {
-            return try body(stack)
-        } catch let e as LuaError {
-            message = e.message
-        } catch let e as TensorError {
-            // tensor errors name their op; say which Lua function met them
-            message = e.op == name || name.hasSuffix(e.op) ? "\(name): \(e.message)" : "\(name): \(e.op): \(e.message)"
-        } catch {
-            message = "\(name): \(error)"
-        }
+    init(name: String, body: @escaping LuaFunctionBody) {
+        self.name = name
+        self.body = body
     }
-    stack.push(message)
-    return LUASHIM_ERROR
+}
+
+/// Every registered function. Bindings live as long as the process; Lua holds unretained
+/// pointers to these boxes, so this array keeps them alive.
+nonisolated(unsafe) var registeredFunctions: [LuaFunctionBox] = []
+
+/// The single C-callable entry for all Swift functions: finds the box in upvalue 2 (a light
+/// userdata, read without retaining: a call costs tens of nanoseconds, not an array lookup and a
+/// tuple copy), runs it, and turns a thrown error into a message plus LUASHIM_ERROR.
+let swiftDispatch: luashim_SwiftFunction = { L in
+    guard let L, let raw = lua_touserdata(L, luashim_upvalueindex(2)) else { return LUASHIM_ERROR }
+    let stack = LuaStack(L)
+    let outcome: Result<Int32, Error> = Unmanaged<LuaFunctionBox>.fromOpaque(raw)._withUnsafeGuaranteedRef { box in
+        Result { try box.body(stack) }
+    }
+    switch outcome {
+    case .success(let n):
+        return n
+    case .failure(let error):
+        let name = Unmanaged<LuaFunctionBox>.fromOpaque(raw).takeUnretainedValue().name
+        stack.push(errorMessage(error, in: name))
+        return LUASHIM_ERROR
+    }
+}
+
+/// The Lua error text for a Swift error thrown by function `name`.
+func errorMessage(_ error: Error, in name: String) -> String {
+    switch error {
+    case let e as LuaError:
+        return e.message
+    case let e as TensorError:
+        // tensor errors name their op; say which Lua function met them
+        return e.op == name || name.hasSuffix(e.op) ? "\(name): \(e.message)" : "\(name): \(e.op): \(e.message)"
+    default:
+        return "\(name): \(error)"
+    }
 }
 
 public final class LuaRuntime {
@@ -84,8 +103,9 @@ public final class LuaRuntime {
 
     /// Registers `body` as a Lua function and pushes it.
     public func pushFunction(_ name: String, _ body: @escaping LuaFunctionBody) {
-        registeredFunctions.append((name, body))
-        lua_pushinteger(L, lua_Integer(registeredFunctions.count - 1))
+        let box = LuaFunctionBox(name: name, body: body)
+        registeredFunctions.append(box)
+        lua_pushlightuserdata(L, Unmanaged.passUnretained(box).toOpaque())
         luashim_pushswiftclosure(L, swiftDispatch, 1)
     }
 

@@ -118,7 +118,7 @@ extension LuaRuntime {
             return 0
         }
         lib.def("no_grad", "tensor.no_grad(f, ...)", "Calls f(...) without recording gradients and returns its results.",
-                example: "local w = tensor.ones(3):requires_grad(true)\nlocal y = tensor.no_grad(function() return w * 2 end)\nprint(y.requires_grad)") { s in
+                example: "local w = tensor.ones(3):requires_grad(true)\nlocal y = tensor.no_grad(function() return w * 2 end)\nprint(y:requires_grad())") { s in
             guard lua_type(s.L, 1) == LUA_TFUNCTION else { throw LuaError.argument(1, "tensor.no_grad", "function expected, got \(s.typeName(1))") }
             let nargs = s.count - 1
             let status = noGrad { luashim_pcall(s.L, nargs, LUA_MULTRET, 0) }

@@ -407,10 +407,17 @@ extension LuaRuntime {
         }
 
         // --- autograd
-        m.def("requires_grad", "x:requires_grad([flag])", "Marks a leaf tensor as needing gradients (flag defaults to true); returns x.",
-              details: "Read the flag with x.requires_grad; after y:backward(), x.grad holds dy/dx.",
-              example: "local x = tensor.from{1, 2, 3}:requires_grad(true)\n;(x * x):sum():backward()\nprint(x.grad)") { s in
-            s.push(try s.checkTensor(1, "requires_grad").requiresGrad(try s.optBool(2, "requires_grad", true)))
+        m.def("requires_grad", "x:requires_grad([flag])", "With flag, marks a leaf tensor as needing gradients (or not) and returns x; without, tells whether x requires grad.",
+              details: "After y:backward(), x.grad holds dy/dx for every leaf x that requires grad.",
+              example: "local x = tensor.from{1, 2, 3}:requires_grad(true)\n;(x * x):sum():backward()\nprint(x:requires_grad(), x.grad)") { s in
+            let x = try s.checkTensor(1, "requires_grad")
+            if s.isNoneOrNil(2) { s.push(x.requiresGrad); return 1 }
+            s.push(try x.requiresGrad(try s.optBool(2, "requires_grad", true)))
+            return 1
+        }
+        m.def("is_leaf", "x:is_leaf()", "Whether x was made by the user rather than recorded from an op (leaves receive .grad).",
+              example: "local x = tensor.ones(2):requires_grad(true)\nprint(x:is_leaf(), (x * 2):is_leaf())") { s in
+            s.push(try s.checkTensor(1, "is_leaf").isLeaf)
             return 1
         }
         m.def("backward", "y:backward([gradient [, {retain_graph=}]])", "Accumulates dy/dx into x.grad for every leaf x that requires grad.",

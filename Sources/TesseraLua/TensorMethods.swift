@@ -5,21 +5,29 @@ import CLua
 import LuaShim
 import TesseraTensor
 
-let tensorMethodsKey = "tessera.Tensor.methods"
+/// registry name of the tensor method table (for completion and tests)
+let tensorMethodsName = "tessera.Tensor.methods"
+/// the same table under a pointer key, for the fast lookup in __index
+nonisolated(unsafe) let tensorMethodsKey = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)
 
 extension LuaRuntime {
     func openTensorMetatable() {
         _ = luaL_newmetatable(L, tensorMetatableName)
         lua_pushvalue(L, -1)
         lua_rawsetp(L, luashim_registryindex(), tensorMetatableKey)
-        setFunction("__gc", qualifiedName: "__gc") { s in
-            if s.tensor(at: 1) != nil, let ud = lua_touserdata(s.L, 1) {
+        // __gc runs for every tensor Lua frees, so it is a plain C function (it cannot fail, so it
+        // needs no trampoline); __metatable hides the metatable, so __gc only ever sees tensors
+        lua_pushcclosure(L, { L in
+            if let L, let ud = lua_touserdata(L, 1) {
                 let slot = ud.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
                 if let p = slot.pointee { Unmanaged<Tensor>.fromOpaque(p).release() }
                 slot.pointee = nil
             }
             return 0
-        }
+        }, 0)
+        lua_setfield(L, -2, "__gc")
+        LuaStack(L).push("tensor")
+        lua_setfield(L, -2, "__metatable")
         setFunction("__tostring", qualifiedName: "tostring") { s in
             s.push(try s.checkTensor(1, "tostring").description)
             return 1
@@ -33,8 +41,9 @@ extension LuaRuntime {
         for (mm, op) in [("__add", BinaryOp.add), ("__sub", .sub), ("__mul", .mul), ("__div", .div), ("__pow", .pow)] {
             setFunction(mm, qualifiedName: op.rawValue) { s in
                 // either operand may be the number: 2 - x, x / 2
-                let a = try s.checkTensorLike(1, op.rawValue, dtype: s.tensor(at: 2)?.dtype ?? .f32)
-                let b = try s.checkTensorLike(2, op.rawValue, dtype: s.tensor(at: 1)?.dtype ?? .f32)
+                let ta = s.tensor(at: 1), tb = s.tensor(at: 2)
+                let a = try ta ?? s.checkTensorLike(1, op.rawValue, dtype: tb?.dtype ?? .f32)
+                let b = try tb ?? s.checkTensorLike(2, op.rawValue, dtype: ta?.dtype ?? .f32)
                 s.push(try a.binary(op, b))
                 return 1
             }
@@ -51,19 +60,11 @@ extension LuaRuntime {
                 if v.rank == 0 { s.pushElement(try v.item(), v.dtype) } else { s.push(v) }
                 return 1
             }
-            guard let key = s.string(at: 2) else { s.pushNil(); return 1 }
-            switch key {
-            case "grad":
-                if let g = t.grad { s.push(g) } else { s.pushNil() }
-            case "requires_grad":
-                s.push(t.requiresGrad)
-            case "is_leaf":
-                s.push(t.isLeaf)
-            default:
-                lua_getfield(s.L, luashim_registryindex(), tensorMethodsKey)
-                lua_pushvalue(s.L, 2)
-                lua_rawget(s.L, -2)
-            }
+            // methods first, with raw reads and no Swift strings: this runs on every x:method()
+            lua_rawgetp(s.L, luashim_registryindex(), tensorMethodsKey)
+            lua_pushvalue(s.L, 2)
+            if lua_rawget(s.L, -2) != LUA_TNIL { return 1 }
+            if s.string(at: 2) == "grad", let g = t.grad { s.push(g) } else { s.pushNil() }
             return 1
         }
         setFunction("__newindex", qualifiedName: "newindex") { s in
@@ -86,6 +87,8 @@ extension LuaRuntime {
 
         lua_createtable(L, 0, 128)
         openTensorMethods()
-        lua_setfield(L, luashim_registryindex(), tensorMethodsKey)
+        lua_pushvalue(L, -1)
+        lua_rawsetp(L, luashim_registryindex(), tensorMethodsKey)
+        lua_setfield(L, luashim_registryindex(), tensorMethodsName)
     }
 }

@@ -65,7 +65,7 @@ enum Completion {
                 lua_getfield(L, luashim_registryindex(), "tessera.Tensor.methods")
                 addTableKeys(L, into: &out, methodsOnly: methodsOnly)
                 lua_settop(L, -2)
-                if !methodsOnly { out += ["grad", "requires_grad", "is_leaf"].map { ($0, "") } }
+                if !methodsOnly { out.append(("grad", "")) }
             }
             guard lua_getmetatable(L, -1) != 0 else { break }
             LuaStack(L).push("__index")

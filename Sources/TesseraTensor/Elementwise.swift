@@ -123,7 +123,8 @@ extension Tensor {
         if (op == .div || op == .pow) && !dt.isFloatingPoint { dt = .f32 }
         let a = try to(dt), b = try other.to(dt)
         let shape = try Shape.broadcast(a.shape, b.shape, op: op.rawValue)
-        let out = try Tensor.empty(shape, dtype: dt, op: op.rawValue)
+        let strides = a.shape == shape ? a.canonicalStrides : b.shape == shape ? b.canonicalStrides : nil
+        let out = try Tensor.empty(shape, strides: strides, dtype: dt, op: op.rawValue)
         switch dt {
         case .f32: binaryFloat(op, a, b, out, Float.self)
         case .f64: binaryFloat(op, a, b, out, Double.self)

@@ -31,6 +31,7 @@ enum Shape {
 
     /// the shape two operands broadcast to (numpy's rule, aligned at the trailing dimension)
     static func broadcast(_ a: [Int], _ b: [Int], op: String) throws -> [Int] {
+        if a == b { return a }  // the common case shares the array instead of building one
         let n = max(a.count, b.count)
         var out = [Int](repeating: 1, count: n)
         for i in 0..<n {

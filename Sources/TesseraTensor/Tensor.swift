@@ -33,13 +33,29 @@ public final class Tensor {
 
     /// An uninitialised contiguous tensor (kernels fill it); `zeroed` clears it.
     public static func empty(_ shape: [Int], dtype: DType = .f32, zeroed: Bool = false, op: String = "empty") throws -> Tensor {
+        try empty(shape, strides: nil, dtype: dtype, zeroed: zeroed, op: op)
+    }
+
+    /// `strides`, when given, must be the contiguous strides of `shape`: passing a live tensor's
+    /// array shares it instead of computing a new one (small ops are dominated by allocations).
+    static func empty(_ shape: [Int], strides: [Int]?, dtype: DType, zeroed: Bool = false, op: String) throws -> Tensor {
         // every op allocates its result here: the one place to notice Ctrl-C between kernels
         try Cancellation.check(op)
         let n = try Shape.numel(shape, op: op)
         let (bytes, overflow) = n.multipliedReportingOverflow(by: dtype.size)
         guard !overflow else { throw TensorError(op, "shape \(shapeString(shape)) has too many elements") }
         let storage = try Storage(byteCount: bytes, zeroed: zeroed, op: op)
-        return Tensor(storage: storage, dtype: dtype, shape: shape, strides: Shape.contiguousStrides(shape), offset: 0)
+        return Tensor(storage: storage, dtype: dtype, shape: shape, strides: strides ?? Shape.contiguousStrides(shape), offset: 0)
+    }
+
+    /// this tensor's strides when they are the canonical contiguous ones for its shape
+    var canonicalStrides: [Int]? {
+        var expected = 1
+        for i in stride(from: shape.count - 1, through: 0, by: -1) {
+            if strides[i] != expected { return nil }
+            expected *= Swift.max(shape[i], 1)
+        }
+        return strides
     }
 
     /// A tensor holding `values` (row-major) with `shape` (default: 1-D).

@@ -30,7 +30,7 @@ extension Tensor {
         let intOK: Set<UnaryOp> = [.neg, .abs, .relu, .square]
         var x = self
         if !dtype.isFloatingPoint && !(intOK.contains(op) && dtype != .bool) { x = try to(.f32) }
-        let out = try Tensor.empty(shape, dtype: x.dtype, op: op.rawValue)
+        let out = try Tensor.empty(shape, strides: x.canonicalStrides, dtype: x.dtype, op: op.rawValue)
         switch x.dtype {
         case .f32: unaryForward(op, x, out, Float.self)
         case .f64: unaryForward(op, x, out, Double.self)
