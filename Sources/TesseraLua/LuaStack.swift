@@ -90,9 +90,26 @@ public struct LuaStack {
         return lua_toboolean(L, i) != 0
     }
 
-    /// A 1-based Lua dimension (negative counts from the end) as the engine's 0-based one.
+    /// A 1-based Lua dimension (negative counts from the end) as the engine's 0-based one. In a
+    /// method (a tensor at argument 1) the range is checked here, so the message counts from 1.
     public func checkDim(_ i: Int32, _ fn: String) throws -> Int {
-        try LuaStack.dim(try checkInt(i, fn), i, fn)
+        let d = try checkInt(i, fn)
+        if let t = tensor(at: 1) {
+            let rank = Swift.max(t.rank, 1)
+            guard d != 0, d >= -rank, d <= rank else {
+                throw LuaError.argument(i, fn, "dimension \(d) out of range for a tensor with \(t.rank) dimension(s) (dimensions count from 1, or from -1 at the end)")
+            }
+        }
+        return try LuaStack.dim(d, i, fn)
+    }
+
+    /// A 1-based index into a dimension of `size` as a 0-based one, checked with a 1-based message.
+    public func checkIndex(_ i: Int32, _ fn: String, size: Int) throws -> Int {
+        let v = try checkInt(i, fn)
+        guard v != 0, v >= -size, v <= size else {
+            throw LuaError.argument(i, fn, "index \(v) out of range for a dimension of size \(size) (indices count from 1, or from -1 at the end)")
+        }
+        return v > 0 ? v - 1 : v + size
     }
 
     public func optDim(_ i: Int32, _ fn: String) throws -> Int? {

@@ -175,12 +175,21 @@ extension LuaRuntime {
         }
         m.def("narrow", "x:narrow(dim, start, length)", "length entries of dimension dim from start (a view).",
               example: "print(tensor.arange(10):narrow(1, 3, 4))") { s in
-            s.push(try s.checkTensor(1, "narrow").narrow(try s.checkDim(2, "narrow"), try s.checkIndex(3, "narrow"), try s.checkInt(4, "narrow")))
+            let x = try s.checkTensor(1, "narrow"), d = try s.checkDim(2, "narrow")
+            let size = x.rank == 0 ? 0 : x.shape[d < 0 ? d + x.rank : d]
+            let start = try s.checkIndex(3, "narrow", size: size + 1)  // start may sit just past the end for length 0
+            let length = try s.checkInt(4, "narrow")
+            guard length >= 0, length <= size - start else {
+                throw LuaError.argument(4, "narrow", "length \(length) from start \(start + 1) runs past the end of a dimension of size \(size)")
+            }
+            s.push(try x.narrow(d, start, length))
             return 1
         }
         m.def("select", "x:select(dim, index)", "The slice at index of dimension dim, which is removed (a view). x[i] is x:select(1, i).",
               example: "print(tensor.arange(6):view(2, 3):select(2, 1))") { s in
-            s.push(try s.checkTensor(1, "select").select(try s.checkDim(2, "select"), try s.checkIndex(3, "select")))
+            let x = try s.checkTensor(1, "select"), d = try s.checkDim(2, "select")
+            guard x.rank > 0 else { throw LuaError.argument(1, "select", "cannot select from a 0-d tensor") }
+            s.push(try x.select(d, try s.checkIndex(3, "select", size: x.shape[d < 0 ? d + x.rank : d])))
             return 1
         }
         m.def("squeeze", "x:squeeze([dim])", "Size-1 dimensions removed (all, or only dim).", example: "print(tensor.zeros(1, 3, 1):squeeze():dim())") { s in
@@ -422,7 +431,7 @@ extension LuaRuntime {
         }
         m.def("backward", "y:backward([gradient [, {retain_graph=}]])", "Accumulates dy/dx into x.grad for every leaf x that requires grad.",
               details: "A one-element y needs no gradient; otherwise pass one of y's shape. The graph is freed\nunless retain_graph is true.",
-              example: "local w = tensor.from{2.0}:requires_grad()\nlocal y = (w ^ 3):sum()\ny:backward()\nprint(w.grad)") { s in
+              example: "local w = tensor.from{2.0}:requires_grad(true)\nlocal y = (w ^ 3):sum()\ny:backward()\nprint(w.grad)") { s in
             let y = try s.checkTensor(1, "backward")
             var gradient: Tensor? = nil
             var optsArg: Int32 = 2

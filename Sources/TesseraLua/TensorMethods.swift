@@ -55,7 +55,8 @@ extension LuaRuntime {
         setFunction("__index", qualifiedName: "index") { s in
             let t = try s.checkTensor(1, "index")
             if lua_type(s.L, 2) == LUA_TNUMBER {
-                let i = try s.checkIndex(2, "index")
+                guard t.rank > 0 else { throw LuaError("cannot index a 0-d tensor (use x:item())") }
+                let i = try s.checkIndex(2, "index", size: t.shape[0])
                 let v = try t.select(0, i)
                 if v.rank == 0 { s.pushElement(try v.item(), v.dtype) } else { s.push(v) }
                 return 1
@@ -70,7 +71,8 @@ extension LuaRuntime {
         setFunction("__newindex", qualifiedName: "newindex") { s in
             let t = try s.checkTensor(1, "newindex")
             if lua_type(s.L, 2) == LUA_TNUMBER {
-                let i = try s.checkIndex(2, "newindex")
+                guard t.rank > 0 else { throw LuaError("cannot index a 0-d tensor (use x:fill_(v))") }
+                let i = try s.checkIndex(2, "newindex", size: t.shape[0])
                 let view = try t.select(0, i)
                 if let d = s.number(at: 3) { view.fill_(d) } else {
                     try view.copy_(try s.checkTensorLike(3, "newindex"))

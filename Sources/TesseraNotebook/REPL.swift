@@ -1,5 +1,5 @@
 // REPL: Tessera's interactive loop. Numbered prompts, multi-line input by lua.c's rule,
-// auto-printed values, `_` and `Out[n]`, persistent top-level locals, errors with tracebacks,
+// auto-printed values, `_` for the last one, persistent top-level locals, errors with tracebacks,
 // Ctrl-C to stop a running cell, Ctrl-D to leave, and IPython-style magics (see Magics).
 
 import CLua
