@@ -111,61 +111,37 @@ public final class Tensor {
     }
 
     /// element at a storage position, as a Double
-    func read(storageIndex p: Int) -> Double {
-        let b = storage.base
-        switch dtype {
-        case .f32: return Double(b.assumingMemoryBound(to: Float.self)[p])
-        case .f64: return b.assumingMemoryBound(to: Double.self)[p]
-        case .i32: return Double(b.assumingMemoryBound(to: Int32.self)[p])
-        case .i64: return Double(b.assumingMemoryBound(to: Int64.self)[p])
-        case .bool: return b.assumingMemoryBound(to: Bool.self)[p] ? 1 : 0
-        }
-    }
+    func read(storageIndex p: Int) -> Double { Tensor.readRaw(storage.base, dtype, p) }
 
-    func write(storageIndex p: Int, _ v: Double) {
-        let b = storage.base
-        switch dtype {
-        case .f32: b.assumingMemoryBound(to: Float.self)[p] = Float(v)
-        case .f64: b.assumingMemoryBound(to: Double.self)[p] = v
-        case .i32: b.assumingMemoryBound(to: Int32.self)[p] = Int32(fromDouble: v)
-        case .i64: b.assumingMemoryBound(to: Int64.self)[p] = Int64(fromDouble: v)
-        case .bool: b.assumingMemoryBound(to: Bool.self)[p] = v != 0
-        }
-    }
+    func write(storageIndex p: Int, _ v: Double) { Tensor.writeRaw(storage.base, dtype, p, v) }
 
     /// element `i` in row-major order of a contiguous tensor
     public func setFlat(_ i: Int, _ v: Double) { write(storageIndex: offset + i, v) }
 
     /// The element at a 0-based multi-index (negative indices count from the end).
     public func element(_ index: [Int]) throws -> Double {
-        guard index.count == rank else {
-            throw TensorError("index", "\(index.count) indices for a tensor with \(rank) dimension(s)")
-        }
-        var idx = index
-        for d in 0..<rank {
-            let i = idx[d] < 0 ? idx[d] + shape[d] : idx[d]
-            guard i >= 0 && i < shape[d] else {
-                throw TensorError("index", "index \(index[d]) out of range for dimension \(d) of size \(shape[d])")
-            }
-            idx[d] = i
-        }
-        return read(storageIndex: storageIndex(idx))
+        read(storageIndex: try checkedStorageIndex(index))
     }
 
     /// Sets the element at a 0-based multi-index.
     public func setElement(_ index: [Int], _ value: Double) throws {
+        write(storageIndex: try checkedStorageIndex(index), value)
+    }
+
+    /// the storage position of a multi-index, after checking it against the shape
+    private func checkedStorageIndex(_ index: [Int]) throws -> Int {
         guard index.count == rank else {
             throw TensorError("index", "\(index.count) indices for a tensor with \(rank) dimension(s)")
         }
-        var idx = index
+        var p = offset
         for d in 0..<rank {
-            let i = idx[d] < 0 ? idx[d] + shape[d] : idx[d]
+            let i = index[d] < 0 ? index[d] + shape[d] : index[d]
             guard i >= 0 && i < shape[d] else {
                 throw TensorError("index", "index \(index[d]) out of range for dimension \(d) of size \(shape[d])")
             }
-            idx[d] = i
+            p += i * strides[d]
         }
-        write(storageIndex: storageIndex(idx), value)
+        return p
     }
 
     /// The value of a one-element tensor.
