@@ -21,6 +21,7 @@ let package = Package(
     name: "Tessera",
     products: [
         .executable(name: "tessera", targets: ["tessera"]),
+        .library(name: "TesseraNN", targets: ["TesseraNN"]),
         .library(name: "TesseraLua", targets: ["TesseraLua"]),
         .library(name: "TesseraTensor", targets: ["TesseraTensor"]),
     ],
@@ -30,12 +31,14 @@ let package = Package(
         .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
         .target(name: "LuaShim", dependencies: ["CLua"]),
         .target(name: "TesseraTensor", dependencies: ["CBLAS"], swiftSettings: release),
+        .target(name: "TesseraNN", dependencies: ["TesseraTensor"], swiftSettings: release),
         .target(name: "TesseraLua", dependencies: ["LuaShim", "CLua", "TesseraTensor"], swiftSettings: release),
         .target(name: "TesseraNotebook", dependencies: ["TesseraLua", "LuaShim", "CLua", "CReadline"], swiftSettings: release),
         .executableTarget(name: "tessera", dependencies: ["TesseraNotebook", "TesseraLua", "CLua"]),
         .executableTarget(name: "tessera-bench", dependencies: ["TesseraTensor", "CBLAS"], swiftSettings: release),
         .testTarget(name: "TesseraTensorTests", dependencies: ["TesseraTensor"],
                     resources: [.copy("Golden")]),
+        .testTarget(name: "TesseraNNTests", dependencies: ["TesseraNN", "TesseraTensor"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -5,14 +5,14 @@ import Dispatch
 import Glibc
 #endif
 
-enum Parallel {
+public enum Parallel {
     /// cores online (2 on the project's machines)
-    static let cores: Int = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    public static let cores: Int = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 
     /// Runs `body` over consecutive sub-ranges of 0..<n. The range is split only when each core
     /// gets at least `grain` items, so a cheap op on a small tensor stays on the calling thread.
     @inline(__always)
-    static func forRanges(_ n: Int, grain: Int = 1 << 16, _ body: (Range<Int>) -> Void) {
+    public static func forRanges(_ n: Int, grain: Int = 1 << 16, _ body: (Range<Int>) -> Void) {
         let chunks = min(cores, n / max(grain, 1))
         if chunks <= 1 {
             if n > 0 { body(0..<n) }

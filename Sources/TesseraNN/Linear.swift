@@ -1,0 +1,40 @@
+// Linear: y = x Wᵀ + b, initialised as torch.nn.Linear (Kaiming-uniform with a = √5, which gives
+// U(-1/√in, 1/√in) for the weight, and the same bound for the bias).
+
+import TesseraTensor
+
+public final class Linear: Module {
+    public let inFeatures: Int
+    public let outFeatures: Int
+
+    /// weight (out, in); bias (out) unless `bias: false`
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, generator: Generator = .shared) throws {
+        guard inFeatures > 0, outFeatures > 0 else {
+            throw TensorError("Linear", "feature counts must be positive, got \(inFeatures) -> \(outFeatures)")
+        }
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        super.init()
+        let bound = 1 / Double(inFeatures).squareRoot()
+        try registerParameter("weight", Tensor.rand([outFeatures, inFeatures], low: -bound, high: bound, generator: generator))
+        if bias {
+            try registerParameter("bias", Tensor.rand([outFeatures], low: -bound, high: bound, generator: generator))
+        }
+    }
+
+    public var weight: Tensor { get throws { try requiredParameter("weight") } }
+    public var bias: Tensor? { parameter("bias") }
+
+    /// x (..., in) @ Wᵀ (in, out) + b (out) -> (..., out)
+    public override func forward(_ x: Tensor) throws -> Tensor {
+        guard x.rank >= 1, x.shape[x.rank - 1] == inFeatures else {
+            throw TensorError("Linear", "expects input (..., \(inFeatures)), got \(dimsString(x.shape))")
+        }
+        let y = try x.matmul(weight.t())
+        return try bias.map { try y.add($0) } ?? y
+    }
+
+    public override var extraDescription: String {
+        "\(inFeatures) -> \(outFeatures)\(bias == nil ? ", bias: false" : "")"
+    }
+}
