@@ -11,6 +11,7 @@
 static int luashim_trampoline(lua_State *L) {
     luashim_SwiftFunction fn = (luashim_SwiftFunction)lua_touserdata(L, lua_upvalueindex(1));
     int n = fn(L);
+    if (n == LUASHIM_RETHROW) return lua_error(L);
     if (n == LUASHIM_ERROR) {
         if (lua_type(L, -1) == LUA_TSTRING) {
             luaL_where(L, 1);

@@ -5,7 +5,16 @@ import LuaShim
 
 extension LuaRuntime {
     func openHelp() {
-        Help.addTopic("help", "help(f | \"name\"): the signature, summary, details and a runnable example of a function.")
+        Help.add(HelpEntry(
+            name: "help", signature: "help([f | \"name\"])",
+            summary: "Prints the signature, summary, details and a runnable example of a Tessera function.",
+            details: """
+                f is the function itself: help(tensor.randn), help(x.matmul). A name may be qualified
+                ("tensor.randn", "Tensor:matmul"), bare ("randn") or a library ("tensor", "Tensor"),
+                which lists its functions. The text goes through print, so notebooks capture it.
+                In the REPL, ?tensor.randn is help("tensor.randn").
+                """,
+            example: "help(tensor.zeros)\nhelp(\"Tensor:matmul\")"))
         pushFunction("help") { s in
             let text: String
             if s.isNoneOrNil(1) {
@@ -32,9 +41,10 @@ extension LuaRuntime {
             lua_settop(s.L, 0)
             _ = luashim_getglobal(s.L, "print")
             s.push(text)
-            if luashim_pcall(s.L, 1, 0, 0) != LUA_OK { throw LuaError(s.string(at: -1) ?? "help: print failed") }
+            if luashim_pcall(s.L, 1, 0, 0) != LUA_OK { throw LuaCalleeError() }
             return 0
         }
+        nameForHelp("help")
         lua_setglobal(L, "help")
     }
 }

@@ -7,6 +7,17 @@ import LuaShim
 /// registry key of the table mapping each documented function value to its help name
 let helpNamesKey = "tessera.helpnames"
 
+extension LuaRuntime {
+    /// Maps the function on top of the stack to its help entry, for help(tensor.randn).
+    func nameForHelp(_ qualified: String) {
+        lua_getfield(L, luashim_registryindex(), helpNamesKey)
+        lua_pushvalue(L, -2)
+        LuaStack(L).push(qualified)
+        lua_rawset(L, -3)
+        lua_settop(L, -2)
+    }
+}
+
 final class LibraryBuilder {
     let runtime: LuaRuntime
     /// `tensor` for library functions (`tensor.randn`), `Tensor` for methods (`Tensor:matmul`)
@@ -27,12 +38,7 @@ final class LibraryBuilder {
         let qualified = prefix + separator + name
         Help.add(HelpEntry(name: qualified, signature: signature, summary: summary, details: details, example: example))
         runtime.pushFunction(name, body)
-        // function -> help name, for help(tensor.randn)
-        lua_getfield(L, luashim_registryindex(), helpNamesKey)
-        lua_pushvalue(L, -2)
-        LuaStack(L).push(qualified)
-        lua_rawset(L, -3)
-        lua_settop(L, -2)
+        runtime.nameForHelp(qualified)
         lua_setfield(L, -2, name)
     }
 

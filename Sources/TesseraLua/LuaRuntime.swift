@@ -25,6 +25,13 @@ public struct LuaError: Error, CustomStringConvertible {
     }
 }
 
+/// Thrown by a Swift function after a `lua_pcall` it made failed: the callee's error value is on
+/// top of the stack and is raised as it is (a table stays a table; a message is not prefixed with
+/// a second position).
+public struct LuaCalleeError: Error {
+    public init() {}
+}
+
 /// A Swift function registered with Lua: its name for error messages and its body.
 final class LuaFunctionBox {
     let name: String
@@ -52,6 +59,8 @@ let swiftDispatch: luashim_SwiftFunction = { L in
     switch outcome {
     case .success(let n):
         return n
+    case .failure(is LuaCalleeError):
+        return LUASHIM_RETHROW
     case .failure(let error):
         let name = Unmanaged<LuaFunctionBox>.fromOpaque(raw).takeUnretainedValue().name
         stack.push(errorMessage(error, in: name))
@@ -138,6 +147,8 @@ public final class LuaRuntime {
 
     public enum Value {
         case string(String)
+        /// a Lua string of arbitrary bytes (command-line arguments need not be UTF-8)
+        case bytes([UInt8])
         case number(Double)
     }
 
@@ -145,13 +156,24 @@ public final class LuaRuntime {
     /// returning its results converted to strings for display; throws with message and traceback.
     @discardableResult
     public func run(_ code: String, name: String, args: [Value] = []) throws -> Int32 {
+        try run(bytes: Array(code.utf8), name: name, args: args)
+    }
+
+    /// `run` for source as bytes: a file or stdin may hold bytes that are not UTF-8 (a Latin-1
+    /// comment, "\xff" typed raw in a string), which Lua keeps as they are and a Swift String
+    /// would replace with U+FFFD.
+    @discardableResult
+    public func run(bytes code: [UInt8], name: String, args: [Value] = []) throws -> Int32 {
         let base = lua_gettop(L)
         lua_pushcclosure(L, luashim_traceback, 0)
-        var status = code.withCString { luashim_loadbuffer(L, $0, code.utf8.count, name) }
+        var status = code.withUnsafeBufferPointer { buf in
+            buf.withMemoryRebound(to: CChar.self) { luashim_loadbuffer(L, $0.baseAddress, $0.count, name) }
+        }
         if status == LUA_OK {
             for a in args {
                 switch a {
                 case .string(let s): LuaStack(L).push(s)
+                case .bytes(let b): LuaStack(L).push(bytes: b)
                 case .number(let d): lua_pushnumber(L, d)
                 }
             }

@@ -27,6 +27,12 @@ public struct LuaStack {
         var s = s
         s.withUTF8 { buf in luashim_pushlstring(L, UnsafeRawPointer(buf.baseAddress!).assumingMemoryBound(to: CChar.self), buf.count) }
     }
+    /// a Lua string of arbitrary bytes, which need not be UTF-8
+    public func push(bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { buf in
+            buf.withMemoryRebound(to: CChar.self) { luashim_pushlstring(L, $0.baseAddress, $0.count) }
+        }
+    }
     public func push(_ d: Double) { lua_pushnumber(L, d) }
     public func push(_ i: Int) { lua_pushinteger(L, lua_Integer(i)) }
     public func push(_ b: Bool) { lua_pushboolean(L, b ? 1 : 0) }

@@ -122,7 +122,7 @@ extension LuaRuntime {
             guard lua_type(s.L, 1) == LUA_TFUNCTION else { throw LuaError.argument(1, "tensor.no_grad", "function expected, got \(s.typeName(1))") }
             let nargs = s.count - 1
             let status = noGrad { luashim_pcall(s.L, nargs, LUA_MULTRET, 0) }
-            if status != LUA_OK { throw LuaError(s.string(at: -1) ?? "error in tensor.no_grad") }
+            if status != LUA_OK { throw LuaCalleeError() }
             return s.count
         }
         lib.def("is_tensor", "tensor.is_tensor(v)", "Whether v is a tensor.", example: "print(tensor.is_tensor(tensor.zeros(1)), tensor.is_tensor(1))") { s in

@@ -311,8 +311,10 @@ extension LuaRuntime {
         }
 
         // --- indexing with index tensors (1-based positions)
-        /// a 1-based index tensor (or table of integers) as the engine's 0-based one
-        func index(_ s: LuaStack, _ i: Int32, _ name: String) throws -> Tensor {
+        /// a 1-based index tensor (or table of integers) into a dimension of `size`, as the
+        /// engine's 0-based one; the range is checked here, as the engine would name the shifted
+        /// 0-based value
+        func index(_ s: LuaStack, _ i: Int32, _ name: String, size: Int) throws -> Tensor {
             let t = try s.checkTensorLike(i, name, dtype: .i64)
             let ix = lua_type(s.L, i) == LUA_TTABLE && s.tensor(at: i) == nil ? try t.to(.i64) : t
             guard ix.dtype == .i64 || ix.dtype == .i32 else {
@@ -320,38 +322,51 @@ extension LuaRuntime {
             }
             let wide = try ix.to(.i64)
             if try wide.eq(0).any() { throw LuaError.argument(i, name, "index 0 is invalid: indices count from 1") }
+            if wide.numel > 0 {
+                for v in [Int(try wide.min().item()), Int(try wide.max().item())] where v > size || v < -size {
+                    throw LuaError.argument(i, name, "index \(v) out of range for a dimension of size \(size) (indices count from 1, or from -1 at the end)")
+                }
+            }
             // positive indices shift to 0-based; negative ones count from the end in both worlds
             return try Tensor.where(wide.lt(0), wide, wide.sub(1))
         }
+        /// the size of x's dimension d (as checkDim returns it: 0-based, or negative from the end)
+        func size(_ x: Tensor, _ d: Int) -> Int { x.rank == 0 ? 1 : x.shape[d < 0 ? d + x.rank : d] }
         m.def("gather", "x:gather(dim, index)", "out[i][j] = x[index[i][j]][j] for dim 1 (likewise for other dims).",
               example: "local x = tensor.from{{1, 2}, {3, 4}}\nprint(x:gather(2, tensor.from({{2}, {1}}, {dtype = 'i64'})))") { s in
-            s.push(try s.checkTensor(1, "gather").gather(try s.checkDim(2, "gather"), try index(s, 3, "gather")))
+            let x = try s.checkTensor(1, "gather"), d = try s.checkDim(2, "gather")
+            s.push(try x.gather(d, try index(s, 3, "gather", size: size(x, d))))
             return 1
         }
         m.def("scatter", "x:scatter(dim, index, src | value)", "A copy of x with src's values (or value) written at index along dim.",
               example: "print(tensor.zeros(2, 3):scatter(2, tensor.from({{3}, {1}}, {dtype = 'i64'}), 1))") { s in
-            let x = try s.checkTensor(1, "scatter"), d = try s.checkDim(2, "scatter"), ix = try index(s, 3, "scatter")
+            let x = try s.checkTensor(1, "scatter"), d = try s.checkDim(2, "scatter"), ix = try index(s, 3, "scatter", size: size(x, d))
             if let v = s.number(at: 4) { s.push(try x.scatter(d, ix, value: v)) } else { s.push(try x.scatter(d, ix, try s.checkTensor(4, "scatter"))) }
             return 1
         }
         m.def("scatter_add", "x:scatter_add(dim, index, src)", "A copy of x with src added at index along dim (repeats accumulate).",
               example: "print(tensor.zeros(3):scatter_add(1, tensor.from({1, 1, 3}, {dtype = 'i64'}), tensor.ones(3)))") { s in
-            s.push(try s.checkTensor(1, "scatter_add").scatterAdd(try s.checkDim(2, "scatter_add"), try index(s, 3, "scatter_add"), try s.checkTensor(4, "scatter_add")))
+            let x = try s.checkTensor(1, "scatter_add"), d = try s.checkDim(2, "scatter_add")
+            s.push(try x.scatterAdd(d, try index(s, 3, "scatter_add", size: size(x, d)), try s.checkTensor(4, "scatter_add")))
             return 1
         }
         m.def("index_select", "x:index_select(dim, index)", "Slices of dimension dim picked by a 1-D index.",
               example: "print(tensor.arange(6):view(3, 2):index_select(1, tensor.from({3, 1}, {dtype = 'i64'})))") { s in
-            s.push(try s.checkTensor(1, "index_select").indexSelect(try s.checkDim(2, "index_select"), try index(s, 3, "index_select")))
+            let x = try s.checkTensor(1, "index_select"), d = try s.checkDim(2, "index_select")
+            s.push(try x.indexSelect(d, try index(s, 3, "index_select", size: size(x, d))))
             return 1
         }
         m.def("index_add", "x:index_add(dim, index, src)", "A copy of x with src's slices added at the positions of a 1-D index along dim.",
               example: "print(tensor.zeros(3, 2):index_add(1, tensor.from({1, 3}, {dtype = 'i64'}), tensor.ones(2, 2)))") { s in
-            s.push(try s.checkTensor(1, "index_add").indexAdd(try s.checkDim(2, "index_add"), try index(s, 3, "index_add"), try s.checkTensor(4, "index_add")))
+            let x = try s.checkTensor(1, "index_add"), d = try s.checkDim(2, "index_add")
+            s.push(try x.indexAdd(d, try index(s, 3, "index_add", size: size(x, d)), try s.checkTensor(4, "index_add")))
             return 1
         }
         m.def("one_hot", "x:one_hot(num_classes)", "For 1-based class indices, indicator vectors of length num_classes (i64).",
               example: "print(tensor.from({2, 1}, {dtype = 'i64'}):one_hot(3))") { s in
-            s.push(try index(s, 1, "one_hot").oneHot(try s.checkInt(2, "one_hot")))
+            let classes = try s.checkInt(2, "one_hot")
+            guard classes > 0 else { throw LuaError.argument(2, "one_hot", "number of classes must be positive, got \(classes)") }
+            s.push(try index(s, 1, "one_hot", size: classes).oneHot(classes))
             return 1
         }
 
@@ -359,9 +374,12 @@ extension LuaRuntime {
         m.def("topk", "x:topk(k [, dim [, largest [, sorted]]])", "The k largest (or smallest) values along dim (default last) and their 1-based indices.",
               details: "Exactly k results: among equal values the lower index wins. Selection is O(n), so it suits\nthe top-K of 10^8 parameter changes that sparse fine-tuning needs.",
               example: "local v, i = tensor.from{3, 1, 4, 1, 5}:topk(2)\nprint(v, i)") { s in
-            let x = try s.checkTensor(1, "topk")
-            let r = try x.topk(try s.checkInt(2, "topk"), dim: try s.optDim(3, "topk") ?? -1,
-                               largest: try s.optBool(4, "topk", true), sorted: try s.optBool(5, "topk", true))
+            let x = try s.checkTensor(1, "topk"), k = try s.checkInt(2, "topk"), d = try s.optDim(3, "topk") ?? -1
+            // checked here: the engine's message would name the dimension from 0
+            guard k >= 0, k <= size(x, d) else {
+                throw LuaError.argument(2, "topk", "k = \(k) is out of range: the dimension has \(size(x, d)) elements")
+            }
+            let r = try x.topk(k, dim: d, largest: try s.optBool(4, "topk", true), sorted: try s.optBool(5, "topk", true))
             s.push(r.values)
             s.push(try r.indices.add(1))
             return 2
@@ -379,7 +397,11 @@ extension LuaRuntime {
         }
         m.def("kthvalue", "x:kthvalue(k [, dim [, keepdim]])", "The k-th smallest value along dim (default last) and its 1-based index.",
               example: "print(tensor.from{5, 3, 9, 1}:kthvalue(2))") { s in
-            let r = try s.checkTensor(1, "kthvalue").kthvalue(try s.checkInt(2, "kthvalue"), dim: try s.optDim(3, "kthvalue") ?? -1, keepDim: try s.optBool(4, "kthvalue", false))
+            let x = try s.checkTensor(1, "kthvalue"), k = try s.checkInt(2, "kthvalue"), d = try s.optDim(3, "kthvalue") ?? -1
+            guard k >= 1, k <= size(x, d) else {
+                throw LuaError.argument(2, "kthvalue", "k = \(k) is out of range: the dimension has \(size(x, d)) elements (k counts from 1)")
+            }
+            let r = try x.kthvalue(k, dim: d, keepDim: try s.optBool(4, "kthvalue", false))
             s.push(r.values)
             s.push(try r.indices.add(1))
             return 2
@@ -433,10 +455,11 @@ extension LuaRuntime {
               details: "A one-element y needs no gradient; otherwise pass one of y's shape. The graph is freed\nunless retain_graph is true.",
               example: "local w = tensor.from{2.0}:requires_grad(true)\nlocal y = (w ^ 3):sum()\ny:backward()\nprint(w.grad)") { s in
             let y = try s.checkTensor(1, "backward")
-            var gradient: Tensor? = nil
-            var optsArg: Int32 = 2
-            if let g = s.tensor(at: 2) { gradient = g; optsArg = 3 }
-            let opts = try s.options(optsArg, "backward", allowed: ["retain_graph"])
+            // options come second when no gradient is given, else third (the gradient may be nil:
+            // y:backward(nil, {retain_graph = true}) must not drop the options)
+            let optionsSecond = lua_type(s.L, 2) == LUA_TTABLE
+            let gradient = optionsSecond || s.isNoneOrNil(2) ? nil : try s.checkTensor(2, "backward")
+            let opts = try s.options(optionsSecond ? 2 : 3, "backward", allowed: ["retain_graph"])
             try y.backward(gradient, retainGraph: try opts.bool("retain_graph") ?? false)
             return 0
         }

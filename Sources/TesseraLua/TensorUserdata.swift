@@ -48,6 +48,10 @@ extension LuaStack {
 
     /// A tensor from a nested table of numbers or booleans, `{{1, 2}, {3, 4}}`.
     public func tensorFromTable(_ i: Int32, _ fn: String, dtype: DType?) throws -> Tensor {
+        // named fields would be dropped silently: tensor.from{dtype = "f64"} is a misplaced option
+        if hasStringKeys(i) {
+            throw LuaError.argument(i, fn, "nested table of numbers expected, got a table with named fields (options go in the next argument)")
+        }
         var shape: [Int] = []
         var values: [Double] = []
         var allBool = true

@@ -91,45 +91,15 @@ public final class MultiHeadAttention: Module {
         func split(_ y: Tensor, _ h: Int) throws -> Tensor { try y.reshape([b, t, h, headDim]).transpose(1, 2) }
         var q = try split(query(x), heads)
         var k = try split(key(x), kvHeads)
-        var v = try split(value(x), kvHeads)
+        let v = try split(value(x), kvHeads)
         if let rope {
             q = try rope.apply(q, offset: positionOffset)
             k = try rope.apply(k, offset: positionOffset)
         }
-        if kvHeads < heads {
-            // (B, kv, T, hd) -> (B, kv, rep, T, hd) -> (B, heads, T, hd)
-            let rep = heads / kvHeads
-            k = try k.unsqueeze(2).expand([b, kvHeads, rep, t, headDim]).reshape([b, heads, t, headDim])
-            v = try v.unsqueeze(2).expand([b, kvHeads, rep, t, headDim]).reshape([b, heads, t, headDim])
-        }
-        // q (B, h, T, hd) @ kᵀ (B, h, hd, T) -> scores (B, h, T, T)
-        var scores = try q.matmul(k.transpose(-1, -2)).mul(1 / Double(headDim).squareRoot())
-        if let blocked = try blockedPositions(b, t, paddingMask, causal) {
-            scores = try scores.maskedFill(blocked, scores.dtype == .f32 ? -Double(Float.greatestFiniteMagnitude) : -Double.greatestFiniteMagnitude)
-        }
-        let probs = try scores.softmax(-1)
-        let attended = try dropout.map { try $0(probs) } ?? probs
-        // (B, h, T, T) @ v (B, h, T, hd) -> (B, h, T, hd) -> (B, T, h·hd)
-        let context = try attended.matmul(v).transpose(1, 2).reshape([b, t, heads * headDim])
+        let blocked = try attentionBlockMask(batch: b, length: t, paddingMask: paddingMask, causal: causal,
+                                             op: "MultiHeadAttention")
+        let (context, probs) = try scaledDotProductAttention(q, k, v, blocked: blocked, dropout: dropout)
         return Result(output: try output(context), probabilities: returnProbabilities ? probs : nil)
-    }
-
-    /// bool (B or 1, 1, T, T): true where a query may not see a key; nil when nothing is masked
-    private func blockedPositions(_ b: Int, _ t: Int, _ paddingMask: Tensor?, _ causal: Bool) throws -> Tensor? {
-        var blocked: Tensor?
-        if let m = paddingMask {
-            guard m.shape == [b, t] else {
-                throw TensorError("MultiHeadAttention", "padding mask has shape \(dimsString(m.shape)), expected \(b)x\(t)")
-            }
-            blocked = try m.eq(0).reshape([b, 1, 1, t])
-        }
-        if causal {
-            let pos = try Tensor.arange(0, Double(t), dtype: .i64)
-            // key j after query i
-            let future = try pos.reshape([1, t]).gt(pos.reshape([t, 1])).reshape([1, 1, t, t])
-            blocked = try blocked.map { try $0.logicalOr(future) } ?? future
-        }
-        return blocked
     }
 
     public override var extraDescription: String {

@@ -173,14 +173,23 @@ open class Module: CustomStringConvertible {
     public func eval() { train(false) }
 
     /// Converts every parameter and buffer of the tree to `dtype` (f64 for gradient checks);
-    /// frozen parameters stay frozen. Integer buffers keep their dtype.
+    /// frozen parameters stay frozen, and a tensor two modules share (tied embeddings) stays
+    /// shared. Integer buffers keep their dtype.
     public func to(_ dtype: DType) throws {
+        // the old tensor is kept with its conversion so its identifier cannot be reused meanwhile
+        var converted: [ObjectIdentifier: (old: Tensor, new: Tensor)] = [:]
+        func convert(_ t: Tensor, _ make: () throws -> Tensor) rethrows -> Tensor {
+            if let done = converted[ObjectIdentifier(t)] { return done.new }
+            let c = try make()
+            converted[ObjectIdentifier(t)] = (t, c)
+            return c
+        }
         for (_, m) in namedModules() {
             for (name, t) in m.ownParameters where t.dtype != dtype {
-                m.replaceTensor(name, try t.detach().to(dtype).requiresGrad(t.requiresGrad))
+                m.replaceTensor(name, try convert(t) { try t.detach().to(dtype).requiresGrad(t.requiresGrad) })
             }
             for (name, t) in m.ownBuffers where t.dtype != dtype && t.dtype.isFloatingPoint {
-                m.replaceTensor(name, try t.to(dtype))
+                m.replaceTensor(name, try convert(t) { try t.to(dtype) })
             }
         }
     }

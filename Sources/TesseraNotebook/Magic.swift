@@ -71,39 +71,46 @@ struct Magic {
     }
 
     private func timeit(_ session: Session) {
-        // compile once as a function, then call it: the timing excludes parsing
-        let wrapped = "return function() \(argument)\nend"
-        guard case .ok = session.evaluate("_timeit_fn = (function() \(wrapped) end)()", echo: false) else {
-            if case .error(let m) = session.evaluate(argument, echo: false) { fputs(m + "\n", stderr) }
+        let L = session.runtime.L
+        let base = lua_gettop(L)
+        defer { lua_settop(L, base) }
+        // compile once as a function, then call it: the timing excludes parsing. The function
+        // stays on the stack rather than in a global, so %who, %save and the history never see it.
+        do {
+            try session.runtime.run("return function() \(argument)\nend", name: "=stdin")
+        } catch {
+            fputs("\(error)\n", stderr)
             return
         }
-        defer { _ = session.evaluate("_timeit_fn = nil", echo: false) }
-        let L = session.runtime.L
+        let fn = base + 1
         func runs(_ n: Int) -> Double? {
             let t0 = now()
             for _ in 0..<n {
-                _ = luashim_getglobal(L, "_timeit_fn")
+                lua_pushvalue(L, fn)
                 if luashim_pcall(L, 0, 0, 0) != LUA_OK {
                     fputs((LuaStack(L).string(at: -1) ?? "error") + "\n", stderr)
-                    lua_settop(L, -2)
+                    lua_settop(L, fn)
                     return nil
                 }
             }
             return now() - t0
         }
-        var loops = 1
-        guard var t = runs(1) else { return }
-        while t < 0.2 && loops < 1_000_000 {
-            loops *= 10
-            guard let tt = runs(loops) else { return }
-            t = tt
+        // Ctrl-C stops a slow or endless statement here as it does any input
+        session.interruptible {
+            var loops = 1
+            guard var t = runs(1) else { return }
+            while t < 0.2 && loops < 1_000_000 {
+                loops *= 10
+                guard let tt = runs(loops) else { return }
+                t = tt
+            }
+            var best = t / Double(loops)
+            for _ in 0..<4 {
+                guard let tt = runs(loops) else { return }
+                best = min(best, tt / Double(loops))
+            }
+            print("\(loops) loops, best of 5: \(formatDuration(best)) per loop")
         }
-        var best = t / Double(loops)
-        for _ in 0..<4 {
-            guard let tt = runs(loops) else { return }
-            best = min(best, tt / Double(loops))
-        }
-        print("\(loops) loops, best of 5: \(formatDuration(best)) per loop")
     }
 
     private func save(_ session: Session) {
@@ -153,6 +160,11 @@ private func format1(_ v: Double) -> String {
 
 /// the whole file as text, or nil
 public func readFile(_ path: String) -> String? {
+    readFileBytes(path).map { String(decoding: $0, as: UTF8.self) }
+}
+
+/// the whole file as bytes (Lua source need not be UTF-8), or nil
+public func readFileBytes(_ path: String) -> [UInt8]? {
     guard let f = fopen(path, "rb") else { return nil }
     defer { fclose(f) }
     var bytes: [UInt8] = []
@@ -162,7 +174,7 @@ public func readFile(_ path: String) -> String? {
         if n <= 0 { break }
         bytes += buf[0..<n]
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return bytes
 }
 
 extension String {

@@ -49,8 +49,9 @@ public final class Session {
         case error(String)
     }
 
-    /// Runs one complete input. Expressions print their values (through the global `print`,
-    /// so captured output sees them) unless `echo` is false or the input ends with `;`.
+    /// Runs one complete input. Expressions, and statements that `return` values, print them (as
+    /// lua.c does; through the global `print`, so captured output sees them) unless `echo` is
+    /// false or the input ends with `;`.
     @discardableResult
     public func evaluate(_ input: String, echo: Bool = true) -> Outcome {
         var src = input
@@ -61,28 +62,37 @@ public final class Session {
         let L = runtime.L
         let base = lua_gettop(L)
         defer { lua_settop(L, base) }
-        Cancellation.reset()
-        luashim_setsigint(L, Cancellation.flag)
-        defer { luashim_clearsigint(); Cancellation.reset() }
-        do {
-            let isExpression = compiles("return " + src) == nil
-            let code = isExpression ? "return " + src : TopLevelLocals.rewrite(src)
-            let n = try runtime.run(code, name: "=stdin")
-            guard isExpression, n > 0 else { return .ok(shown: "") }
-            // _ = first result; print all of them with the pretty printer
-            lua_pushvalue(L, base + 1)
-            lua_setglobal(L, "_")
-            if silent || !echo { return .ok(shown: "") }
-            lua_getfield(L, luashim_registryindex(), "tessera.pretty")
-            lua_rotate(L, base + 1, 1)
-            let status = luashim_pcall(L, n, 1, 0)
-            let shown = LuaStack(L).string(at: -1) ?? ""
-            if status != LUA_OK { return .error(shown) }
-            try printLine(shown)
-            return .ok(shown: shown)
-        } catch {
-            return .error("\(error)")
+        return interruptible { () -> Outcome in
+            do {
+                let isExpression = compiles("return " + src) == nil
+                let code = isExpression ? "return " + src : TopLevelLocals.rewrite(src)
+                let n = try runtime.run(code, name: "=stdin")
+                guard n > 0 else { return .ok(shown: "") }
+                // _ = first result; print all of them with the pretty printer
+                lua_pushvalue(L, base + 1)
+                lua_setglobal(L, "_")
+                if silent || !echo { return .ok(shown: "") }
+                lua_getfield(L, luashim_registryindex(), "tessera.pretty")
+                lua_rotate(L, base + 1, 1)
+                let status = luashim_pcall(L, n, 1, 0)
+                let shown = LuaStack(L).string(at: -1) ?? ""
+                if status != LUA_OK { return .error(shown) }
+                try printLine(shown)
+                return .ok(shown: shown)
+            } catch {
+                return .error("\(error)")
+            }
         }
+    }
+
+    /// Runs `body` with Ctrl-C armed: SIGINT stops the Lua code it calls (at the next
+    /// instruction) and long Swift kernels (at their next check) with an error, instead of
+    /// ending the process.
+    func interruptible<T>(_ body: () -> T) -> T {
+        Cancellation.reset()
+        luashim_setsigint(runtime.L, Cancellation.flag)
+        defer { luashim_clearsigint(); Cancellation.reset() }
+        return body()
     }
 
     /// writes through the global print (captured by notebooks)

@@ -44,8 +44,15 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
+/// the arguments as bytes: Lua strings need not be UTF-8, and CommandLine.arguments replaces
+/// invalid bytes with U+FFFD
+let rawArguments: [[UInt8]] = (0..<Int(CommandLine.argc)).map { i in
+    guard let p = CommandLine.unsafeArgv[i] else { return [] }
+    return Array(UnsafeRawBufferPointer(start: p, count: strlen(p)))
+}
+
 var args = Array(CommandLine.arguments.dropFirst())
-var codes: [String] = []
+var codes: [[UInt8]] = []
 var interactive = false
 while let first = args.first, first.hasPrefix("-"), first != "-" {
     args.removeFirst()
@@ -55,7 +62,8 @@ while let first = args.first, first.hasPrefix("-"), first != "-" {
     case "-i": interactive = true
     case "-e":
         guard !args.isEmpty else { fail("tessera: -e needs an argument\n" + usage) }
-        codes.append(args.removeFirst())
+        codes.append(rawArguments[rawArguments.count - args.count])
+        args.removeFirst()
     case "--": break
     default: fail("tessera: unknown option '\(first)'\n" + usage)
     }
@@ -71,9 +79,9 @@ do {
 let L = session.runtime.L
 
 /// runs a chunk the way `lua` does: no auto-print, errors to stderr, exit 1
-func runScript(_ code: String, name: String) {
+func runScript(_ code: [UInt8], name: String, args: [LuaRuntime.Value] = []) {
     do {
-        try session.runtime.run(code, name: name)
+        try session.runtime.run(bytes: code, name: name, args: args)
         lua_settop(L, 0)
     } catch {
         fflush(stdout)
@@ -84,24 +92,20 @@ func runScript(_ code: String, name: String) {
 for code in codes { runScript(code, name: "=(command line)") }
 
 if let script = args.first {
-    // arg[0] = script, arg[1...] = its arguments, arg[-1] = the interpreter (as lua.c)
+    // arg[0] = script, arg[1...] = its arguments, arg[-1] = the interpreter (as lua.c); the
+    // arguments are also the chunk's `...`
+    let scriptArgs = Array(rawArguments[(rawArguments.count - args.count)...])
     lua_createtable(L, Int32(args.count), 1)
-    LuaStack(L).push(CommandLine.arguments[0])
+    LuaStack(L).push(bytes: rawArguments[0])
     lua_rawseti(L, -2, -1)
-    for (i, a) in args.enumerated() {
-        LuaStack(L).push(a)
+    for (i, a) in scriptArgs.enumerated() {
+        LuaStack(L).push(bytes: a)
         lua_rawseti(L, -2, lua_Integer(i))
     }
     lua_setglobal(L, "arg")
-    let source: String?
-    if script == "-" {
-        source = readAllStdin()
-    } else {
-        source = readFile(script)
-    }
-    guard var text = source else { fail("tessera: cannot open \(script)") }
-    if text.hasPrefix("#") { text = "--" + text }  // a #! line, as lua.c skips it
-    runScript(text, name: script == "-" ? "=stdin" : "@" + script)
+    guard var source = script == "-" ? readAllStdin() : readFileBytes(script) else { fail("tessera: cannot open \(script)") }
+    if source.first == UInt8(ascii: "#") { source = Array("--".utf8) + source }  // a #! line, as lua.c skips it
+    runScript(source, name: script == "-" ? "=stdin" : "@" + script, args: scriptArgs.dropFirst().map { .bytes($0) })
     if !interactive { fflush(stdout); exit(0) }
 } else if !codes.isEmpty && !interactive {
     fflush(stdout)
@@ -119,7 +123,7 @@ let repl = REPL(session: session, historyPath: home.map { $0 + "/.tessera_histor
 repl.run(banner: "Tessera \(version) (Lua 5.4, OpenBLAS) - %help for commands, ?name for help, Ctrl-D to quit")
 exit(0)
 
-func readAllStdin() -> String {
+func readAllStdin() -> [UInt8] {
     var bytes: [UInt8] = []
     var buf = [UInt8](repeating: 0, count: 65536)
     while true {
@@ -127,5 +131,5 @@ func readAllStdin() -> String {
         if n <= 0 { break }
         bytes += buf[0..<n]
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return bytes
 }

@@ -25,13 +25,25 @@ local function deep_equal(a, b)
   return true
 end
 
+local this_file = debug.getinfo(1, "S").source
+
+-- the test's own line: the first caller outside this file (the checks below tail-call record,
+-- so a fixed stack level would name the wrong frame)
+local function test_line()
+  for level = 2, 20 do
+    local info = debug.getinfo(level, "Sl")
+    if not info then break end
+    if info.source ~= this_file then return info.short_src .. ":" .. info.currentline end
+  end
+  return "?"
+end
+
 local function record(ok, name, detail)
   if ok then
     T.passed = T.passed + 1
   else
     T.failed = T.failed + 1
-    local where = debug.getinfo(3, "Sl")
-    io.stderr:write(string.format("FAIL %s (%s:%d): %s\n", name or "?", where.short_src, where.currentline, detail))
+    io.stderr:write(string.format("FAIL %s (%s): %s\n", name or "?", test_line(), detail))
   end
   return ok
 end

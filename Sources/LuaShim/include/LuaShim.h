@@ -11,6 +11,9 @@
 
 /* returned by a Swift function when it has pushed an error message instead of results */
 #define LUASHIM_ERROR (-1)
+/* returned when a lua_pcall the Swift function made failed: that error value (any Lua value,
+** already carrying its own position) is on top of the stack and is raised unchanged */
+#define LUASHIM_RETHROW (-2)
 
 /* the Swift side of a Lua-callable function */
 typedef int (*luashim_SwiftFunction)(lua_State *L);

@@ -1,0 +1,92 @@
+-- help: every public function (the `tensor` library, the tensor methods and `help` itself) has a
+-- help entry with signature, summary and example, and every example runs without error.
+--
+-- help(f) prints its text through the global print, so this file reads it by replacing print for
+-- the call; the example is the indented block after "Example:" (the layout HelpEntry.text
+-- guarantees), run with its own print silenced.
+local T = require "tessera.test"
+
+local real_print = print
+
+-- the text help(f) prints, or nil and the error
+local function help_text(f)
+  local out = {}
+  print = function(...)
+    local t = table.pack(...)
+    for i = 1, t.n do out[#out + 1] = tostring(t[i]) end
+  end
+  local ok, err = pcall(help, f)
+  print = real_print
+  if not ok then return nil, err end
+  return table.concat(out, "\n")
+end
+
+local function example_of(text)
+  local block = text:match("\nExample:\n(.*)$")
+  return block and (block:gsub("^  ", ""):gsub("\n  ", "\n"))
+end
+
+-- every function value reachable by users: tensor.*, the tensor methods, and help
+local functions = {}
+for k, v in pairs(tensor) do
+  if type(v) == "function" then functions[#functions + 1] = {name = "tensor." .. k, f = v} end
+end
+local methods = debug.getregistry()["tessera.Tensor.methods"]
+T.ok(type(methods) == "table", "the tensor method table is in the registry")
+for k, v in pairs(methods or {}) do
+  if type(v) == "function" then functions[#functions + 1] = {name = "Tensor:" .. k, f = v} end
+end
+functions[#functions + 1] = {name = "help", f = help}
+table.sort(functions, function(a, b) return a.name < b.name end)
+T.ok(#functions > 100, #functions .. " public functions found")
+
+local examples_run = 0
+for _, fn in ipairs(functions) do
+  local text, err = help_text(fn.f)
+  if T.ok(text ~= nil, "help entry for " .. fn.name .. (err and (": " .. tostring(err)) or "")) then
+    local signature = text:match("^[^\n]+")
+    T.ok(signature and signature:find("(", 1, true), "signature for " .. fn.name)
+    T.ok(text:match("^[^\n]+\n  %S"), "one-line summary for " .. fn.name)
+    local example = example_of(text)
+    if T.ok(example and example:find("%S"), "example for " .. fn.name) then
+      local chunk, cerr = load(example, "=example of " .. fn.name)
+      local ok, rerr = false, cerr
+      if chunk then
+        print = function() end
+        tensor.manual_seed(0)
+        ok, rerr = pcall(chunk)
+        print = real_print
+      end
+      if T.ok(ok, "example of " .. fn.name .. " runs" .. (ok and "" or (": " .. tostring(rerr)))) then
+        examples_run = examples_run + 1
+      end
+    end
+  end
+end
+T.eq(examples_run, #functions, "every example ran")
+
+-- lookup by name: qualified, bare, method with . or :, library topics
+local randn = help_text(tensor.randn)
+T.eq(help_text("tensor.randn"), randn, "help(\"tensor.randn\") is help(tensor.randn)")
+T.eq(help_text("randn"), randn, "a bare name finds the tensor function")
+T.ok(help_text("Tensor:matmul"):find("x:matmul(y)", 1, true), "help(\"Tensor:matmul\")")
+T.eq(help_text("Tensor.matmul"), help_text("Tensor:matmul"), "Tensor.matmul finds the method")
+T.eq(help_text(tensor.zeros(1).matmul), help_text("Tensor:matmul"), "help(x.matmul)")
+local topic = help_text("tensor")
+T.ok(topic and topic:find("tensor.randn - ", 1, true), "help(\"tensor\") lists the library")
+for _, fn in ipairs(functions) do
+  if fn.name:match("^tensor%.") and fn.name ~= "tensor.tensor" then
+    T.ok(topic:find("  " .. fn.name .. " - ", 1, true), "help(\"tensor\") lists " .. fn.name)
+  end
+end
+T.ok(help_text("Tensor"):find("Tensor:matmul - ", 1, true), "help(\"Tensor\") lists the methods")
+T.ok(help_text():find("help(tensor.randn)", 1, true), "help() says how to use help")
+T.raises(function() help(print) end, "not one of Tessera's", "help of a Lua builtin")
+T.raises(function() help(function() end) end, "not one of Tessera's", "help of a user function")
+T.raises(function() help("no_such_function") end, "no help entry named 'no_such_function'", "unknown name")
+
+-- help writes through print, so a replaced print (a notebook capturing output) sees it
+local captured = help_text(tensor.zeros)
+T.ok(captured:find("tensor.zeros(", 1, true) == 1, "help text starts with the signature")
+
+T.summary()
