@@ -104,10 +104,11 @@ public final class LuaRuntime {
 
     /// glibc trims the heap top whenever 128 KB are free, so every Lua collection that frees a
     /// batch of small tensors makes the next allocations fault fresh zeroed pages (measured: a
-    /// third of the time of `c = a + b` on small tensors). Keep 64 MB before trimming and serve
-    /// blocks under 32 MB from the heap (glibc's own dynamic ceiling, fixed here).
+    /// third of the time of `c = a + b` on small tensors): keep 64 MB before trimming. Blocks
+    /// from 1 MB up are mapped (and reused through TesseraTensor's BlockCache), so large
+    /// tensors never fragment the heap.
     static func tuneMalloc() {
-        luashim_tunemalloc(64 << 20, 32 << 20)
+        luashim_tunemalloc(64 << 20, 1 << 20)
     }
 
     /// Registers `body` as a Lua function and pushes it.

@@ -9,6 +9,8 @@ public final class Storage {
     public let base: UnsafeMutableRawPointer
     /// size of the block in bytes
     public let byteCount: Int
+    /// bytes actually allocated (rounded up to the cache's bucket for large blocks)
+    let blockSize: Int
 
     /// Total bytes currently held by all storages: the Lua layer drives its collector from this.
     nonisolated(unsafe) public private(set) static var liveBytes: Int = 0
@@ -17,32 +19,38 @@ public final class Storage {
     /// request is larger than the machine's memory or the allocator refuses it.
     init(byteCount: Int, zeroed: Bool, op: String) throws {
         // Linux overcommits: a block larger than free memory is granted and then kills the
-        // process when touched. Refuse what the machine cannot hold alongside live tensors.
+        // process when touched. Refuse what the machine cannot hold alongside live tensors
+        // (after giving back cached blocks).
         let limit = Storage.physicalMemory
+        if byteCount > limit - Swift.min(limit, Storage.liveBytes + BlockCache.cachedBytes) { BlockCache.clear() }
         guard byteCount <= limit - Swift.min(limit, Storage.liveBytes) else {
             throw TensorError(op, "cannot allocate \(byteCount) bytes: this machine has \(limit) bytes of memory and tensors already hold \(Storage.liveBytes)")
         }
-        var p: UnsafeMutableRawPointer? = nil
-        let n = max(byteCount, 64)
-        // large blocks start on a 2 MiB boundary and ask for transparent huge pages: a fresh
-        // 64 MB output otherwise costs 16k page faults, more than the kernel that fills it
-        let huge = n >= Storage.hugePageThreshold
-        // small blocks come from plain malloc (16-byte aligned): posix_memalign's slow path
-        // costs more than a small op itself
-        if n <= 256 { p = malloc(n) } else if posix_memalign(&p, huge ? 1 << 21 : 64, n) != 0 { p = nil }
+        var n = max(byteCount, 64)
+        let cached = n >= BlockCache.minimumSize
+        if cached { n = BlockCache.bucket(n) }
+        var p: UnsafeMutableRawPointer? = cached ? BlockCache.take(n) : nil
+        if p == nil {
+            // large blocks start on a 2 MiB boundary and ask for transparent huge pages (fewer
+            // faults); small ones come from plain malloc (16-byte aligned): posix_memalign's
+            // slow path costs more than a small op itself
+            let huge = n >= Storage.hugePageThreshold
+            if n <= 256 { p = malloc(n) } else if posix_memalign(&p, huge ? 1 << 21 : 64, n) != 0 { p = nil }
+            if huge, let fresh = p { _ = madvise(fresh, n, MADV_HUGEPAGE) }
+        }
         guard let ptr = p else {
             throw TensorError(op, "out of memory allocating \(byteCount) bytes")
         }
-        if huge { _ = madvise(ptr, n, MADV_HUGEPAGE) }
         if zeroed { memset(ptr, 0, n) }
         base = ptr
         self.byteCount = byteCount
+        blockSize = n
         Storage.liveBytes &+= byteCount
     }
 
     deinit {
         Storage.liveBytes &-= byteCount
-        free(base)
+        if blockSize < BlockCache.minimumSize || !BlockCache.give(base, blockSize) { free(base) }
     }
 
     /// blocks from this size up are huge-page aligned

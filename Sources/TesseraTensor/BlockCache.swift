@@ -1,0 +1,65 @@
+// BlockCache: freed large blocks kept for reuse. A training step frees and reallocates the same
+// large tensors every iteration; from the system allocator each one arrives as fresh pages that
+// the kernel must fault in and zero (a 64 MB output costs 16k faults, more than the kernel that
+// fills it), and heap-served large blocks fragment. Blocks from 1 MiB up are rounded to 64 KiB,
+// taken from here when one of that size is free, and returned here when the tensor dies, up to
+// a cap; the rest go back to the system.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum BlockCache {
+    /// blocks this large or larger are cached
+    static let minimumSize = 1 << 20
+    /// bytes the cache may hold
+    nonisolated(unsafe) public static var capacity = 256 << 20
+
+    nonisolated(unsafe) private static var blocks: [Int: [UnsafeMutableRawPointer]] = [:]
+    nonisolated(unsafe) public private(set) static var cachedBytes = 0
+    private static let lock: UnsafeMutablePointer<pthread_mutex_t> = {
+        let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(m, nil)
+        return m
+    }()
+
+    /// the size a request is served with (the bucket it belongs to)
+    static func bucket(_ bytes: Int) -> Int { (bytes + 0xFFFF) & ~0xFFFF }
+
+    /// A cached block of exactly `bucket` bytes, if one is free.
+    static func take(_ bucket: Int) -> UnsafeMutableRawPointer? {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        guard let p = blocks[bucket]?.popLast() else { return nil }
+        cachedBytes -= bucket
+        return p
+    }
+
+    /// Keeps a freed block for reuse; false when it does not fit (the caller frees it).
+    static func give(_ p: UnsafeMutableRawPointer, _ bucket: Int) -> Bool {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        if cachedBytes + bucket > capacity {
+            // blocks of other sizes are likely stale (shapes changed): make room from them
+            for (size, list) in blocks where size != bucket {
+                for q in list { free(q) }
+                cachedBytes -= size * list.count
+                blocks[size] = nil
+                if cachedBytes + bucket <= capacity { break }
+            }
+        }
+        guard cachedBytes + bucket <= capacity else { return false }
+        blocks[bucket, default: []].append(p)
+        cachedBytes += bucket
+        return true
+    }
+
+    /// Returns every cached block to the system.
+    public static func clear() {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        for (_, list) in blocks { for q in list { free(q) } }
+        blocks = [:]
+        cachedBytes = 0
+    }
+}

@@ -1,0 +1,22 @@
+// BlockCacheTests: large freed blocks are reused instead of returned to the system.
+
+import Testing
+@testable import TesseraTensor
+
+@Suite struct BlockCacheTests {
+    @Test func aFreedLargeBlockServesTheNextRequestOfItsSize() throws {
+        // an unusual size, so no test running in parallel shares its bucket
+        let count = (5 << 20 + 7 << 16) / 4
+        var first: Tensor? = try Tensor.zeros([count])
+        let base = first!.storage.base
+        first = nil
+        let second = try Tensor.zeros([count])
+        #expect(second.storage.base == base)
+        #expect(try second.sum().item() == 0, "a reused block is zeroed when zeros are asked for")
+    }
+
+    @Test func bucketsRoundUpTo64KiB() {
+        #expect(BlockCache.bucket(1 << 20) == 1 << 20)
+        #expect(BlockCache.bucket((1 << 20) + 1) == (1 << 20) + (1 << 16))
+    }
+}
