@@ -59,10 +59,10 @@ extension Tensor {
     @discardableResult
     public func requiresGrad(_ flag: Bool) throws -> Tensor {
         guard isLeaf else {
-            throw TensorError("requiresGrad", "can only be set on a leaf tensor; use detach() to get one")
+            throw TensorError("requires_grad", "can only be set on a leaf tensor; use detach() to get one")
         }
         guard !flag || dtype.isFloatingPoint else {
-            throw TensorError("requiresGrad", "only floating-point tensors can require gradients, this one is \(dtype)")
+            throw TensorError("requires_grad", "only floating-point tensors can require gradients, this one is \(dtype)")
         }
         requiresGrad = flag
         return self
@@ -111,7 +111,7 @@ extension Tensor {
                     continue
                 }
                 guard let fn = node.backward else {
-                    throw TensorError("backward", "the graph through '\(node.op)' was already freed; pass retainGraph: true to the first backward()")
+                    throw TensorError("backward", "the graph through '\(node.op)' was already freed; keep it with the first backward (retainGraph in Swift, {retain_graph = true} in Lua)")
                 }
                 let inputGrads = try fn(g)
                 for (input, ig) in zip(node.inputs, inputGrads) where input.requiresGrad {

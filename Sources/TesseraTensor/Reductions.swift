@@ -108,7 +108,7 @@ extension Tensor {
     private func extremum(dim: Int, keepDim: Bool, largest: Bool, op: String) throws -> (values: Tensor, indices: Tensor) {
         let x0 = rank == 0 ? try reshape([1]) : self
         let d = try Shape.dim(dim, rank: x0.rank, op: op)
-        guard x0.shape[d] > 0 else { throw TensorError(op, "cannot take the \(op) of an empty dimension \(d)") }
+        guard x0.shape[d] > 0 else { throw TensorError(op, "cannot take the \(op) over a dimension of size 0") }
         let x = try (x0.dtype == .bool ? x0.to(.i32) : x0).contiguous()
         let (o, r, i) = x.ori(d, d)
         var sh = x.shape

@@ -104,8 +104,8 @@ import Testing
         let y = try x.mul(x)
         #expect(x.isLeaf && !y.isLeaf)
         #expect(y.requiresGrad)
-        expectTensorError("requiresGrad") { try y.requiresGrad(false) }
-        expectTensorError("requiresGrad") { try i64([1, 2]).requiresGrad(true) }
+        expectTensorError("requires_grad") { try y.requiresGrad(false) }
+        expectTensorError("requires_grad") { try i64([1, 2]).requiresGrad(true) }
         try y.sum().backward()
         #expect(y.grad == nil)
         #expect(x.grad != nil)

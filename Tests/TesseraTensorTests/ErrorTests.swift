@@ -184,6 +184,6 @@ import Testing
         expectTensorError("randint") { try Tensor.randint(3, 3, [2]) }
         expectTensorError("rand") { try Tensor.rand([2], dtype: .i64) }
         expectTensorError("randn") { try Tensor.randn([2], dtype: .bool) }
-        expectTensorError("requiresGrad") { try i64([1]).requiresGrad(true) }
+        expectTensorError("requires_grad") { try i64([1]).requiresGrad(true) }
     }
 }
