@@ -38,7 +38,8 @@ let package = Package(
         .executableTarget(name: "tessera-bench", dependencies: ["TesseraTensor", "CBLAS"], swiftSettings: release),
         .testTarget(name: "TesseraTensorTests", dependencies: ["TesseraTensor"],
                     resources: [.copy("Golden")]),
-        .testTarget(name: "TesseraNNTests", dependencies: ["TesseraNN", "TesseraTensor"]),
+        .testTarget(name: "TesseraNNTests", dependencies: ["TesseraNN", "TesseraTensor"],
+                    resources: [.copy("Golden")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -106,15 +106,16 @@ import Testing
     }
 
     @Test func printing() throws {
-        #expect(try f32([1, 2.5, -3]).description == "[ 1., 2.5, -3.]\n[f32 tensor of shape 3]")
+        #expect(try f32([1, 2.5, -3]).description == "[ 1.0000,  2.5000, -3.0000]\n[f32 tensor of shape 3]")
         #expect(try i64([1, 20], [2, 1]).format() == "[[ 1],\n [20]]\n[i64 tensor of shape 2x1]")
-        #expect(try Tensor.scalar(0.5).format() == "0.5\n[f32 tensor of shape scalar]")
+        #expect(try Tensor.scalar(0.5).format() == "0.5000\n[f32 tensor of shape scalar]")
         #expect(try bools([true]).format().hasPrefix("[true]"))
         #expect(try f32([.nan, .infinity, -.infinity]).format().hasPrefix("[ nan,  inf, -inf]"))
-        // an f32 shows its own shortest digits
-        #expect(try f32([1e-5]).format().hasPrefix("[1e-05]"))
-        #expect(try f32([3e9]).format().hasPrefix("[3000000000.]"))
-        #expect(try f64([1e-5]).format().hasPrefix("[1e-05]"))
+        // one style per tensor: tiny or huge magnitudes switch the whole tensor to scientific
+        #expect(try f32([1e-5]).format().hasPrefix("[1.0000e-05]"))
+        #expect(try f32([3e9]).format().hasPrefix("[3.0000e+09]"))
+        #expect(try f64([1e-5, 1]).format().hasPrefix("[1.0000e-05, 1.0000e+00]"))
+        #expect(try f32([0.054, 0.78351]).format().hasPrefix("[0.0540, 0.7835]"))
         #expect(try f32([]).format() == "[]\n[f32 tensor of shape 0]")
         let big = try Tensor.arange(0, 2000).format()
         #expect(big.hasPrefix("[   0.,    1.,    2., ..., 1997., 1998., 1999.]"))
@@ -123,6 +124,6 @@ import Testing
             == "[[[0., 1.],\n  [2., 3.]],\n\n [[4., 5.],\n  [6., 7.]]]\n[f32 tensor of shape 2x2x2]")
         #expect(try Tensor.arange(0, 1400).view([2, 700]).format(edgeItems: 2)
             == "[[   0.,    1., ...,  698.,  699.],\n [ 700.,  701., ..., 1398., 1399.]]\n[f32 tensor of shape 2x700]")
-        #expect(try f32([0.12345678, -1234.5, 1e-4]).format().hasPrefix("[ 0.1235, -1234.5,  0.0001]"))
+        #expect(try f32([0.12345678, -1234.5, 0.001]).format().hasPrefix("[    0.1235, -1234.5000,     0.0010]"))
     }
 }
