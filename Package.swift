@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "TesseraNN", dependencies: ["TesseraTensor"], swiftSettings: release),
         .target(name: "TesseraLua", dependencies: ["LuaShim", "CLua", "TesseraTensor"], swiftSettings: release),
         .target(name: "TesseraNotebook", dependencies: ["TesseraLua", "LuaShim", "CLua", "CReadline"], swiftSettings: release),
-        .executableTarget(name: "tessera", dependencies: ["TesseraNotebook", "TesseraLua", "CLua"]),
+        .executableTarget(name: "tessera", dependencies: ["TesseraNotebook", "TesseraLua", "TesseraTensor", "CLua"]),
         .executableTarget(name: "tessera-bench", dependencies: ["TesseraTensor", "CBLAS"], swiftSettings: release),
         .testTarget(name: "TesseraTensorTests", dependencies: ["TesseraTensor"],
                     resources: [.copy("Golden")]),

@@ -175,9 +175,9 @@ def main():
             continue
         ratio = f"{v / ref:6.2f}x" if ref else "      -"
         raw = f"{r['raw']:10.1f}" if "raw" in r else f"{'':>10}"
-        refs = f"{ref:10.1f}" if ref else f"{'-':>10}"
+        ref_text = f"{ref:10.1f}" if ref else f"{'-':>10}"
         extra = f"  (vs raw sgemm {v / r['raw']:.2f}x)" if "raw" in r else ""
-        print(f"{r['name']:44} {v:10.1f} {refs} {ratio} {raw}  {r['unit']}{extra}")
+        print(f"{r['name']:44} {v:10.1f} {ref_text} {ratio} {raw}  {r['unit']}{extra}")
 
 
 if __name__ == "__main__":

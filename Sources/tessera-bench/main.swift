@@ -115,6 +115,8 @@ func benchAutograd() throws {
     emit("autograd", "MLP 3x1024, batch 64: step ms", t * 1e3, "ms", raw: matmuls * 1e3)
 }
 
+BLASKernels.restartWithBetterKernelsIfNeeded()
+fputs("OpenBLAS kernels: \(BLASKernels.coreName)\n", stderr)
 let groups = CommandLine.arguments.dropFirst()
 let all = groups.isEmpty
 do {

@@ -5,11 +5,14 @@
 import CLua
 import TesseraLua
 import TesseraNotebook
+import TesseraTensor
 #if canImport(Glibc)
 import Glibc
 #endif
 
 let version = "0.1.0"
+
+BLASKernels.restartWithBetterKernelsIfNeeded()
 
 let usage = """
     usage: tessera [options] [script.lua [args...]]

@@ -2,6 +2,9 @@
 // or give the right answer.
 
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import TesseraTensor
 
 @Suite struct SafetyTests {
@@ -78,5 +81,17 @@ import Testing
     @Test func wrongCountThrows() {
         let bits: [UInt16] = [0, 0, 0]
         expectTensorError("from_half") { try bits.withUnsafeBufferPointer { try Tensor.fromHalf($0, format: .f16, shape: [2, 2]) } }
+    }
+}
+
+@Suite struct BLASKernelTests {
+    @Test func kernelsAreNotGenericWhenTheCPUHasBetter() {
+        // either OpenBLAS chose well, or it is told which kernels to use (scripts/test passes on
+        // the tessera binary's choice), or this CPU has no AVX2 at all
+        let flags = BLASKernels.cpuFlags()
+        if flags.contains("avx2") && flags.contains("fma") && getenv("OPENBLAS_CORETYPE") == nil {
+            #expect(BLASKernels.coreName != "Prescott" || BLASKernels.betterCoreType() != nil)
+        }
+        #expect(!BLASKernels.coreName.isEmpty)
     }
 }
