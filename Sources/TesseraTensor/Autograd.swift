@@ -11,10 +11,12 @@ final class GradNode {
     let op: String
     /// the op's tensor inputs (released after backward unless the graph is retained)
     var inputs: [Tensor]
-    /// d(out) -> d(inputs), one entry per input (nil where no gradient flows)
-    var backward: ((Tensor) throws -> [Tensor?])?
+    /// (d(out), out) -> d(inputs), one entry per input (nil where no gradient flows). The output
+    /// is passed in, never captured: it owns this node, so capturing it would be a retain cycle
+    /// that leaks every graph not consumed by backward().
+    var backward: ((Tensor, Tensor) throws -> [Tensor?])?
 
-    init(op: String, inputs: [Tensor], backward: @escaping (Tensor) throws -> [Tensor?]) {
+    init(op: String, inputs: [Tensor], backward: @escaping (Tensor, Tensor) throws -> [Tensor?]) {
         self.op = op
         self.inputs = inputs
         self.backward = backward
@@ -49,6 +51,13 @@ extension Tensor {
     /// Marks the output of an op as differentiable when grad mode is on and an input requires grad.
     @discardableResult
     func recordGrad(_ op: String, _ inputs: [Tensor], _ backward: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
+        recordGrad(op, inputs, withOutput: { g, _ in try backward(g) })
+    }
+
+    /// recordGrad for gradients that need the op's output (exp, tanh, softmax, division...):
+    /// the closure gets it as its second argument and must not capture it.
+    @discardableResult
+    func recordGrad(_ op: String, _ inputs: [Tensor], withOutput backward: @escaping (Tensor, Tensor) throws -> [Tensor?]) -> Tensor {
         guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return self }
         requiresGrad = true
         gradNode = GradNode(op: op, inputs: inputs, backward: backward)
@@ -113,7 +122,7 @@ extension Tensor {
                 guard let fn = node.backward else {
                     throw TensorError("backward", "the graph through '\(node.op)' was already freed; keep it with the first backward (retainGraph in Swift, {retain_graph = true} in Lua)")
                 }
-                let inputGrads = try fn(g)
+                let inputGrads = try fn(g, t)
                 for (input, ig) in zip(node.inputs, inputGrads) where input.requiresGrad {
                     guard var ig else { continue }
                     // ops on mixed dtypes (cat, scatter's source, layer_norm's weight) compute

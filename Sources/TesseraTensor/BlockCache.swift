@@ -1,9 +1,9 @@
 // BlockCache: freed large blocks kept for reuse. A training step frees and reallocates the same
 // large tensors every iteration; from the system allocator each one arrives as fresh pages that
 // the kernel must fault in and zero (a 64 MB output costs 16k faults, more than the kernel that
-// fills it), and heap-served large blocks fragment. Blocks from 1 MiB up are rounded to 64 KiB,
-// taken from here when one of that size is free, and returned here when the tensor dies, up to
-// a cap; the rest go back to the system.
+// fills it), and heap-served large blocks fragment. Blocks from 64 KiB up are rounded to a size
+// class (at most 12.5% larger), taken from here when one of that class is free, and returned
+// here when the tensor dies, up to a cap; the rest go back to the system.
 
 #if canImport(Glibc)
 import Glibc
@@ -11,7 +11,7 @@ import Glibc
 
 public enum BlockCache {
     /// blocks this large or larger are cached
-    static let minimumSize = 1 << 20
+    static let minimumSize = 1 << 16
     /// bytes the cache may hold
     nonisolated(unsafe) public static var capacity = 256 << 20
 
@@ -23,8 +23,12 @@ public enum BlockCache {
         return m
     }()
 
-    /// the size a request is served with (the bucket it belongs to)
-    static func bucket(_ bytes: Int) -> Int { (bytes + 0xFFFF) & ~0xFFFF }
+    /// the size a request is served with: its size class, a multiple of an eighth of the
+    /// largest power of two not above it
+    static func bucket(_ bytes: Int) -> Int {
+        let step = Swift.max(1, (1 << (Int.bitWidth - 1 - bytes.leadingZeroBitCount)) >> 3)
+        return (bytes + step - 1) / step * step
+    }
 
     /// A cached block of exactly `bucket` bytes, if one is free.
     static func take(_ bucket: Int) -> UnsafeMutableRawPointer? {

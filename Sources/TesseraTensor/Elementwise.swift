@@ -133,7 +133,7 @@ extension Tensor {
         }
         // checked here first: building the inputs array costs more than a small op itself
         guard dt.isFloatingPoint, GradMode.isEnabled, a.requiresGrad || b.requiresGrad else { return out }
-        return out.recordGrad(op.rawValue, [a, b]) { g in try binaryBackward(op, a, b, out, g) }
+        return out.recordGrad(op.rawValue, [a, b], withOutput: { g, out in try binaryBackward(op, a, b, out, g) })
     }
 }
 

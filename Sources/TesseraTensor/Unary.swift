@@ -38,7 +38,7 @@ extension Tensor {
         default: unaryInteger(op, x, out, Int64.self)
         }
         guard out.dtype.isFloatingPoint, GradMode.isEnabled, x.requiresGrad else { return out }
-        return out.recordGrad(op.rawValue, [x]) { g in [try unaryBackward(op, x, out, g)] }
+        return out.recordGrad(op.rawValue, [x], withOutput: { g, out in [try unaryBackward(op, x, out, g)] })
     }
 }
 

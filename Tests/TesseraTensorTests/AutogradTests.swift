@@ -157,3 +157,22 @@ import Testing
         expectClose(try #require(x32.grad).toDoubles(), try #require(x64.grad).toDoubles(), rtol: 1e-4, atol: 1e-6)
     }
 }
+
+@Suite struct GraphLifetimeTests {
+    /// A graph that backward() never consumes (evaluation without noGrad) must be freed with its
+    /// result: gradient closures get the op's output as an argument instead of capturing it.
+    @Test func anUnusedGraphIsFreedWithItsResult() throws {
+        let w = try leaf([4, 4], seed: 3)
+        weak var weakOut: Tensor?
+        weak var weakInner: Tensor?
+        do {
+            let inner = try w.exp().tanh()
+            let out = try inner.softmax(-1).div(inner.add(2)).sigmoid().sum()
+            weakOut = out
+            weakInner = inner
+            #expect(weakOut != nil && weakInner != nil)
+        }
+        #expect(weakOut == nil, "the result of an unused graph leaked")
+        #expect(weakInner == nil, "an intermediate of an unused graph leaked")
+    }
+}

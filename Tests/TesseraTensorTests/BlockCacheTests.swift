@@ -15,8 +15,13 @@ import Testing
         #expect(try second.sum().item() == 0, "a reused block is zeroed when zeros are asked for")
     }
 
-    @Test func bucketsRoundUpTo64KiB() {
+    @Test func sizeClassesWasteAtMostAnEighth() {
         #expect(BlockCache.bucket(1 << 20) == 1 << 20)
-        #expect(BlockCache.bucket((1 << 20) + 1) == (1 << 20) + (1 << 16))
+        #expect(BlockCache.bucket((1 << 20) + 1) == (1 << 20) + (1 << 17))
+        #expect(BlockCache.bucket(65_537) == 73_728)
+        for n in stride(from: 1 << 16, to: 1 << 26, by: 99_991) {
+            let b = BlockCache.bucket(n)
+            #expect(b >= n && b <= n + n / 8, "\(n) -> \(b)")
+        }
     }
 }
