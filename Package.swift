@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "LuaShim", dependencies: ["CLua"]),
         .target(name: "TesseraTensor", dependencies: ["CBLAS"], swiftSettings: release),
         .target(name: "TesseraNN", dependencies: ["TesseraTensor"], swiftSettings: release),
-        .target(name: "TesseraLua", dependencies: ["LuaShim", "CLua", "TesseraTensor"], swiftSettings: release),
+        .target(name: "TesseraLua", dependencies: ["LuaShim", "CLua", "TesseraTensor", "TesseraNN"], swiftSettings: release),
         .target(name: "TesseraNotebook", dependencies: ["TesseraLua", "LuaShim", "CLua", "CReadline"], swiftSettings: release),
         .executableTarget(name: "tessera", dependencies: ["TesseraNotebook", "TesseraLua", "TesseraTensor", "CLua"]),
         .executableTarget(name: "tessera-bench", dependencies: ["TesseraTensor", "CBLAS"], swiftSettings: release),

@@ -79,6 +79,7 @@ def reference(group, name):
             "softmax": (8, lambda: softmax(rows)),
             "layernorm": (8, lambda: layernorm(rows)),
             "sum": (4, lambda: a.sum()),
+            "randn": (4, lambda: rng.standard_normal(n, dtype=f32)),
         }
         bytes_per, fn = fns[op]
         return bytes_per * n / median_time(fn) / 1e9

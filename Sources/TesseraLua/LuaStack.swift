@@ -18,6 +18,8 @@ public struct LuaStack {
 
     public func typeName(_ i: Int32) -> String {
         if tensor(at: i) != nil { return "tensor" }
+        if module(at: i) != nil { return "module" }
+        if optimizer(at: i) != nil { return "optimizer" }
         return String(cString: lua_typename(L, lua_type(L, i)))
     }
 
@@ -187,8 +189,9 @@ public struct LuaStack {
     }
 
     /// An options table at argument i (or nil): every key must be in `allowed`, so a typo such as
-    /// `{lrr = 1}` is an error naming the key rather than a silently ignored setting.
-    public func options(_ i: Int32, _ fn: String, allowed: [String]) throws -> LuaOptions {
+    /// `{lrr = 1}` is an error naming the key rather than a silently ignored setting. Keys in
+    /// `raw` may hold any value (`betas = {0.9, 0.99}`, a module), which the caller reads itself.
+    public func options(_ i: Int32, _ fn: String, allowed: [String], raw: [String] = []) throws -> LuaOptions {
         var opts = LuaOptions(fn: fn, arg: i)
         if isNoneOrNil(i) { return opts }
         guard lua_type(L, i) == LUA_TTABLE, tensor(at: i) == nil else {
@@ -201,10 +204,11 @@ public struct LuaStack {
             guard lua_type(L, -2) == LUA_TSTRING, let key = string(at: -2) else {
                 throw LuaError.argument(i, fn, "option names must be strings, got a \(typeName(-2)) key")
             }
-            guard allowed.contains(key) else {
-                let list = allowed.sorted().joined(separator: ", ")
+            guard allowed.contains(key) || raw.contains(key) else {
+                let list = (allowed + raw).sorted().joined(separator: ", ")
                 throw LuaError.argument(i, fn, "unknown option '\(key)'; expected one of: \(list)")
             }
+            if raw.contains(key) { continue }
             switch lua_type(L, -1) {
             case LUA_TNUMBER: opts.values[key] = .number(luashim_tonumber(L, -1, nil))
             case LUA_TBOOLEAN: opts.values[key] = .bool(lua_toboolean(L, -1) != 0)

@@ -11,6 +11,10 @@ extension LuaRuntime {
         lua_setfield(L, luashim_registryindex(), helpNamesKey)
         openTensorMetatable()
         openTensorLibrary()
+        openModuleMetatable()
+        openNNLibrary()
+        openOptimizerMetatable()
+        openOptimLibrary()
         openHelp()
     }
 

@@ -56,7 +56,7 @@ public final class Generator {
 
     /// uniform integer in 0..<n without modulo bias (Lemire's method)
     public func nextInt(below n: UInt64) -> UInt64 {
-        precondition(n > 0)
+        guard n > 0 else { return 0 }  // an empty range has only its start
         var m = next().multipliedFullWidth(by: n)
         if m.low < n {
             let t = (0 &- n) % n
@@ -102,7 +102,28 @@ extension Tensor {
                              generator: Generator = .shared) throws -> Tensor {
         guard dtype.isFloatingPoint else { throw TensorError("randn", "needs a floating-point dtype, got \(dtype)") }
         let t = try empty(shape, dtype: dtype, op: "randn")
-        for i in 0..<t.numel { t.setFlat(i, mean + std * generator.nextNormal()) }
+        if dtype == .f64 {
+            for i in 0..<t.numel { t.setFlat(i, mean + std * generator.nextNormal()) }
+            return t
+        }
+        // f32: the uniforms are drawn in order on one thread (so a seed fixes every value), then
+        // Box-Muller runs as a vectorised elementwise pass over the pairs
+        let n = t.numel
+        let pairs = (n + 1) / 2
+        let u = UnsafeMutablePointer<Float>.allocate(capacity: 2 * pairs)
+        defer { u.deallocate() }
+        for i in 0..<2 * pairs { u[i] = generator.nextFloat() }
+        let o = t.mutablePointer(Float.self)
+        let (m, s) = (Float(mean), Float(std))
+        // u1 = 1 - u in (0, 1] keeps the log finite
+        Parallel.forRanges(n / 2, grain: 1 << 14) { r in
+            for i in r {
+                let (z0, z1) = boxMuller(1 - u[2 * i], u[2 * i + 1])
+                o[2 * i] = m + s * z0
+                o[2 * i + 1] = m + s * z1
+            }
+        }
+        if n % 2 == 1 { o[n - 1] = m + s * boxMuller(1 - u[n - 1], u[n]).0 }
         return t
     }
 
@@ -194,4 +215,59 @@ extension Tensor {
         let mask = try Tensor.bernoulli(shape, p: 1 - p, dtype: dtype, generator: generator).mul(1 / (1 - p))
         return try mul(mask)
     }
+}
+
+/// Two independent standard normals from uniforms u1 in (0, 1] and u2 in [0, 1):
+/// sqrt(-2 ln u1) · (cos 2πu2, sin 2πu2), with branch-free f32 log and sincos that vectorise.
+@inline(__always)
+func boxMuller(_ u1: Float, _ u2: Float) -> (Float, Float) {
+    let radius = (-2 * logUnit(u1)).squareRoot()
+    let (s, c) = sinCosTurns(u2)
+    return (radius * c, radius * s)
+}
+
+/// ln x for x in (0, 1] (normal floats): x = m·2^e with m in [√½, √2), ln m by the atanh series
+/// of s = (m-1)/(m+1), |s| < 0.172; error below 1e-7 absolute.
+@inline(__always)
+func logUnit(_ x: Float) -> Float {
+    let bits = x.bitPattern
+    var e = Int32(bitPattern: (bits >> 23) & 0xFF) &- 127
+    var m = Float(bitPattern: (bits & 0x7F_FFFF) | 0x3F80_0000)  // [1, 2)
+    let big = m > 1.41421356
+    m = big ? m * 0.5 : m
+    e = big ? e &+ 1 : e
+    let s = (m - 1) / (m + 1)
+    let s2 = s * s
+    var p: Float = 1.0 / 9
+    p = Float(1.0 / 7).addingProduct(p, s2)
+    p = Float(1.0 / 5).addingProduct(p, s2)
+    p = Float(1.0 / 3).addingProduct(p, s2)
+    p = Float(1).addingProduct(p, s2)
+    return (Float(e) * 0.69314718).addingProduct(2 * s, p)
+}
+
+/// (sin 2πt, cos 2πt) for t in [0, 1): reduce to a quadrant and an angle in [-π/4, π/4], then
+/// Taylor polynomials (error below 4e-7).
+@inline(__always)
+func sinCosTurns(_ t: Float) -> (Float, Float) {
+    let q = (t * 4).rounded(.toNearestOrEven)  // quadrant 0...4 (ties-to-even maps to vroundps)
+    let phi = (t - q * 0.25) * 6.28318531  // [-π/4, π/4]
+    let p2 = phi * phi
+    var sp: Float = -1.0 / 5040
+    sp = Float(1.0 / 120).addingProduct(sp, p2)
+    sp = Float(-1.0 / 6).addingProduct(sp, p2)
+    let sinPhi = phi.addingProduct(phi * p2, sp)
+    var cp: Float = 1.0 / 40320
+    cp = Float(-1.0 / 720).addingProduct(cp, p2)
+    cp = Float(1.0 / 24).addingProduct(cp, p2)
+    cp = Float(-0.5).addingProduct(cp, p2)
+    let cosPhi = Float(1).addingProduct(p2, cp)
+    // rotate by k quarter turns: sin is (s, c, -s, -c)[k], cos is (c, -s, -c, s)[k]; written
+    // as selects on bits of k so the loop stays vectorised
+    let k = Int32(q) & 3
+    let swap = (k & 1) != 0
+    let a = swap ? cosPhi : sinPhi, b = swap ? sinPhi : cosPhi
+    let sinT = (k & 2) != 0 ? -a : a
+    let cosT = ((k &+ 1) & 2) != 0 ? -b : b
+    return (sinT, cosT)
 }

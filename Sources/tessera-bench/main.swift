@@ -89,6 +89,8 @@ func benchElementwise() throws {
         emit("elementwise", "softmax rows of 1024, \(label)", bytes2 / (try time { _ = try rows.softmax(-1) }) / 1e9, "GB/s")
         emit("elementwise", "layernorm rows of 1024, \(label)", bytes2 / (try time { _ = try rows.layerNorm(weight: nil, bias: nil) }) / 1e9, "GB/s")
         emit("elementwise", "sum \(label)", 4.0 * Double(n) / (try time { _ = try a.sum() }) / 1e9, "GB/s")
+        // sampling: output bytes per second (numpy: Generator.standard_normal, float32)
+        emit("elementwise", "randn \(label)", 4.0 * Double(n) / (try time { _ = try Tensor.randn([n]) }) / 1e9, "GB/s")
     }
 }
 

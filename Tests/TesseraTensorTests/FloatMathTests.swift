@@ -35,3 +35,29 @@ import Testing
         #expect(maxRelativeError(4, 9, Float.erfc, Foundation.erfc) < 2e-5)
     }
 }
+
+@Suite struct NormalSamplingTests {
+    @Test func logAndSinCosKernelsAreAccurate() {
+        var worstLog = 0.0, worstTrig = 0.0
+        for i in 1...20_000 {
+            let u = Float(i) / 20_000
+            worstLog = max(worstLog, abs(Double(logUnit(u)) - Foundation.log(Double(u))))
+            let (s, c) = sinCosTurns(u - 1.0 / 20_000)
+            let angle = 2 * Double.pi * Double(u - 1.0 / 20_000)
+            worstTrig = max(worstTrig, abs(Double(s) - Foundation.sin(angle)), abs(Double(c) - Foundation.cos(angle)))
+        }
+        #expect(worstLog < 5e-7)
+        #expect(worstTrig < 1e-6)
+        #expect(logUnit(Float.leastNormalMagnitude).isFinite)
+    }
+
+    @Test func f32NormalsHaveTheRightMomentsAndTails() throws {
+        let x = try Tensor.randn([200_001], generator: Generator(seed: 11))
+        let v = try x.toArray(Float.self).map(Double.init)
+        let mean = v.reduce(0, +) / Double(v.count)
+        let variance = v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(v.count - 1)
+        let beyond2 = Double(v.filter { abs($0) > 2 }.count) / Double(v.count)
+        #expect(abs(mean) < 0.01 && abs(variance - 1) < 0.02)
+        #expect(abs(beyond2 - 0.0455) < 0.003, "P(|z| > 2) = \(beyond2)")
+    }
+}

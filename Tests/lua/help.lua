@@ -1,5 +1,6 @@
--- help: every public function (the `tensor` library, the tensor methods and `help` itself) has a
--- help entry with signature, summary and example, and every example runs without error.
+-- help: every public function (the tensor, nn and optim libraries, the methods of tensors, modules,
+-- optimizers and hook handles, and `help` itself) has a help entry with signature, summary and
+-- example, and every example runs without error.
 --
 -- help(f) prints its text through the global print, so this file reads it by replacing print for
 -- the call; the example is the indented block after "Example:" (the layout HelpEntry.text
@@ -26,19 +27,30 @@ local function example_of(text)
   return block and (block:gsub("^  ", ""):gsub("\n  ", "\n"))
 end
 
--- every function value reachable by users: tensor.*, the tensor methods, and help
+-- every function value reachable by users: the libraries (tensor, nn, optim with its nested
+-- tables), the method tables of tensors, modules, optimizers and hook handles, and help
 local functions = {}
-for k, v in pairs(tensor) do
-  if type(v) == "function" then functions[#functions + 1] = {name = "tensor." .. k, f = v} end
+local function walk(prefix, sep, t)
+  for k, v in pairs(t) do
+    if type(v) == "function" then
+      functions[#functions + 1] = {name = prefix .. sep .. k, f = v}
+    elseif type(v) == "table" then
+      walk(prefix .. sep .. k, ".", v)
+    end
+  end
 end
-local methods = debug.getregistry()["tessera.Tensor.methods"]
-T.ok(type(methods) == "table", "the tensor method table is in the registry")
-for k, v in pairs(methods or {}) do
-  if type(v) == "function" then functions[#functions + 1] = {name = "Tensor:" .. k, f = v} end
+for _, lib in ipairs{"tensor", "nn", "optim"} do
+  T.ok(type(_G[lib]) == "table", "the " .. lib .. " library is loaded")
+  walk(lib, ".", _G[lib] or {})
+end
+for _, kind in ipairs{"Tensor", "Module", "Optimizer", "HookHandle"} do
+  local methods = debug.getregistry()["tessera." .. kind .. ".methods"]
+  T.ok(type(methods) == "table", "the " .. kind .. " method table is in the registry")
+  walk(kind, ":", methods or {})
 end
 functions[#functions + 1] = {name = "help", f = help}
 table.sort(functions, function(a, b) return a.name < b.name end)
-T.ok(#functions > 100, #functions .. " public functions found")
+T.ok(#functions > 150, #functions .. " public functions found")
 
 local examples_run = 0
 for _, fn in ipairs(functions) do
@@ -80,6 +92,21 @@ for _, fn in ipairs(functions) do
   end
 end
 T.ok(help_text("Tensor"):find("Tensor:matmul - ", 1, true), "help(\"Tensor\") lists the methods")
+-- every other library and method table has a topic listing each of its functions
+for _, topic_name in ipairs{"nn", "optim", "Module", "Optimizer", "HookHandle"} do
+  local text = help_text(topic_name)
+  if T.ok(text, "help(\"" .. topic_name .. "\") is a topic") then
+    for _, fn in ipairs(functions) do
+      local lib = fn.name:match("^([%w]+)[.:]")
+      if lib == topic_name then
+        T.ok(text:find("  " .. fn.name .. " - ", 1, true), "help(\"" .. topic_name .. "\") lists " .. fn.name)
+      end
+    end
+  end
+end
+T.ok(help_text(nn.Linear):find("nn.Linear(in, out", 1, true), "help(nn.Linear)")
+T.eq(help_text(nn.Linear(1, 1).freeze), help_text("Module:freeze"), "help(m.freeze)")
+T.eq(help_text(optim.schedule.cosine), help_text("optim.schedule.cosine"), "help of a nested library function")
 T.ok(help_text():find("help(tensor.randn)", 1, true), "help() says how to use help")
 T.raises(function() help(print) end, "not one of Tessera's", "help of a Lua builtin")
 T.raises(function() help(function() end) end, "not one of Tessera's", "help of a user function")
