@@ -36,9 +36,10 @@ let package = Package(
         .target(name: "TesseraNotebook", dependencies: ["TesseraLua", "LuaShim", "CLua", "CReadline"], swiftSettings: release),
         .executableTarget(name: "tessera", dependencies: ["TesseraNotebook", "TesseraLua", "TesseraTensor", "CLua"]),
         .executableTarget(name: "tessera-bench", dependencies: ["TesseraTensor", "CBLAS"], swiftSettings: release),
-        .testTarget(name: "TesseraTensorTests", dependencies: ["TesseraTensor"],
+        .target(name: "TesseraTestSupport", dependencies: ["TesseraTensor"], path: "Tests/TesseraTestSupport"),
+        .testTarget(name: "TesseraTensorTests", dependencies: ["TesseraTensor", "TesseraTestSupport"],
                     resources: [.copy("Golden")]),
-        .testTarget(name: "TesseraNNTests", dependencies: ["TesseraNN", "TesseraTensor"],
+        .testTarget(name: "TesseraNNTests", dependencies: ["TesseraNN", "TesseraTensor", "TesseraTestSupport"],
                     resources: [.copy("Golden")]),
     ],
     swiftLanguageModes: [.v5]

@@ -12,7 +12,7 @@ public func clipGradNorm(_ parameters: [Tensor], maxNorm: Double) throws -> Doub
     for p in parameters {
         guard var g = p.grad else { continue }
         if !g.isContiguous { g = try g.contiguous(); p.grad = g }
-        total += g.dtype == .f32 ? sumOfSquares(g.pointer(Float.self), g.numel) : sumOfSquares(g.pointer(Double.self), g.numel)
+        total += g.dtype == .f32 ? rowSumOfSquares(g.pointer(Float.self), g.numel) : rowSumOfSquares(g.pointer(Double.self), g.numel)
     }
     let norm = total.squareRoot()
     let scale = maxNorm / (norm + 1e-6)
@@ -37,26 +37,6 @@ extension Optimizer {
     }
 }
 
-/// Σ x² over n values, accumulated in blocks of 4096 then in Double (as rowSum does)
-private func sumOfSquares<T: FloatMath>(_ x: UnsafePointer<T>, _ n: Int) -> Double {
-    var total = 0.0, start = 0
-    while start < n {
-        let end = Swift.min(n, start + 4096)
-        var acc = SIMD16<T>()
-        var j = start
-        let raw = UnsafeRawPointer(x)
-        while j + 16 <= end {
-            let v = raw.loadUnaligned(fromByteOffset: j * MemoryLayout<T>.stride, as: SIMD16<T>.self)
-            acc += v * v
-            j += 16
-        }
-        var s = acc.sum()
-        while j < end { s += x[j] * x[j]; j += 1 }
-        total += Double(s)
-        start = end
-    }
-    return total
-}
 
 private func scaleInPlace<T: FloatMath>(_ x: UnsafeMutablePointer<T>, _ n: Int, _ s: T) {
     for i in 0..<n { x[i] *= s }

@@ -50,16 +50,7 @@ private func layerNormForward<T: FloatMath>(_ x: Tensor, _ w: Tensor?, _ b: Tens
             let mu = T(rowSum(src, c) / Double(c))
             // second pass over the (cached) row: variance of centred values, no cancellation
             for j in 0..<c { dst[j] = src[j] - mu }
-            var sq = SIMD16<T>()
-            var j = 0
-            let raw = UnsafeRawPointer(dst)
-            while j + 16 <= c {
-                let v = raw.loadUnaligned(fromByteOffset: j * MemoryLayout<T>.stride, as: SIMD16<T>.self)
-                sq += v * v
-                j += 16
-            }
-            var s = sq.sum()
-            while j < c { s += dst[j] * dst[j]; j += 1 }
+            let s = T(rowSumOfSquares(UnsafePointer(dst), c))
             let r = 1 / (s / T(c) + eps).squareRoot()
             mp[row] = mu
             rp[row] = r

@@ -45,16 +45,7 @@ private func rmsNormForward<T: FloatMath>(_ x: Tensor, _ w: Tensor?, _ out: Tens
     Parallel.forRanges(rows, grain: Swift.max(1, (1 << 14) / Swift.max(c, 1))) { range in
         for row in range {
             let src = xp + row * c, dst = op + row * c
-            var sq = SIMD16<T>()
-            var j = 0
-            let raw = UnsafeRawPointer(src)
-            while j + 16 <= c {
-                let v = raw.loadUnaligned(fromByteOffset: j * MemoryLayout<T>.stride, as: SIMD16<T>.self)
-                sq += v * v
-                j += 16
-            }
-            var s = sq.sum()
-            while j < c { s += src[j] * src[j]; j += 1 }
+            let s = T(rowSumOfSquares(src, c))
             let r = 1 / (s / T(c) + eps).squareRoot()
             rp[row] = r
             if let wp {

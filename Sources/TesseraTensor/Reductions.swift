@@ -206,20 +206,28 @@ func sumKernel<T: FloatMath>(_ x: UnsafePointer<T>, _ out: UnsafeMutablePointer<
 
 /// Sum of n contiguous values: 16 lanes within blocks of 4096, blocks accumulated in Double.
 @inline(__always)
-func rowSum<T: FloatMath>(_ x: UnsafePointer<T>, _ n: Int) -> Double {
+func rowSum<T: FloatMath>(_ x: UnsafePointer<T>, _ n: Int) -> Double { blockedSum(x, n, squared: false) }
+
+/// Σ x² of n contiguous values, accumulated like rowSum (norms, gradient clipping).
+@inline(__always)
+public func rowSumOfSquares<T: FloatMath>(_ x: UnsafePointer<T>, _ n: Int) -> Double { blockedSum(x, n, squared: true) }
+
+@inline(__always)
+private func blockedSum<T: FloatMath>(_ x: UnsafePointer<T>, _ n: Int, squared: Bool) -> Double {
     var total = 0.0
     var start = 0
+    let raw = UnsafeRawPointer(x)
     while start < n {
         let end = Swift.min(n, start + 4096)
         var acc = SIMD16<T>()
         var j = start
-        let raw = UnsafeRawPointer(x)
         while j + 16 <= end {
-            acc += raw.loadUnaligned(fromByteOffset: j * MemoryLayout<T>.stride, as: SIMD16<T>.self)
+            let v = raw.loadUnaligned(fromByteOffset: j * MemoryLayout<T>.stride, as: SIMD16<T>.self)
+            acc += squared ? v * v : v
             j += 16
         }
         var s = acc.sum()
-        while j < end { s += x[j]; j += 1 }
+        while j < end { s += squared ? x[j] * x[j] : x[j]; j += 1 }
         total += Double(s)
         start = end
     }

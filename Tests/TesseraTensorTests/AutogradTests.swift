@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 @testable import TesseraTensor
+import TesseraTestSupport
 
 @Suite struct AutogradTests {
     @Test func gradientsAccumulateOverBackwardCalls() throws {

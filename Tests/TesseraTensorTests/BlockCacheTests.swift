@@ -2,6 +2,7 @@
 
 import Testing
 @testable import TesseraTensor
+import TesseraTestSupport
 
 @Suite struct BlockCacheTests {
     @Test func aFreedLargeBlockServesTheNextRequestOfItsSize() throws {

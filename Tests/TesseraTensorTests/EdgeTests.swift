@@ -3,6 +3,7 @@
 
 import Testing
 @testable import TesseraTensor
+import TesseraTestSupport
 
 @Suite struct EdgeTests {
     @Test func integerDivisionGivesFloat() throws {

@@ -3,6 +3,7 @@
 
 import Testing
 @testable import TesseraTensor
+import TesseraTestSupport
 
 @Suite struct ErrorTests {
     let x = try! Tensor.ones([2, 3])

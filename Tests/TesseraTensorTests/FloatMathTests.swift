@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 @testable import TesseraTensor
+import TesseraTestSupport
 
 @Suite struct FloatMathTests {
     /// max relative error of f over x in [lo, hi] against the f64 reference

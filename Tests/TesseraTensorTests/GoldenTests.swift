@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 @testable import TesseraTensor
+import TesseraTestSupport
 
 /// The cases of Golden/tensor.json, loaded once.
 enum Golden {

@@ -4,6 +4,7 @@
 
 import Testing
 @testable import TesseraTensor
+import TesseraTestSupport
 
 @Suite struct GradCheckTests {
     @Test func views() throws {

@@ -3,6 +3,7 @@
 
 import Testing
 @testable import TesseraTensor
+import TesseraTestSupport
 
 @Suite struct IndexingTests {
     let x = try! f32([0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22, 23], [3, 4])

@@ -3,6 +3,7 @@
 
 import Testing
 @testable import TesseraTensor
+import TesseraTestSupport
 
 @Suite struct MatmulTests {
     /// a (..., M, K) @ b (..., K, N) by loops over elements, batch dims broadcast as numpy does

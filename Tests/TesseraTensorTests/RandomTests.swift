@@ -4,6 +4,7 @@
 
 import Testing
 @testable import TesseraTensor
+import TesseraTestSupport
 
 @Suite struct RandomTests {
     func bits(_ t: Tensor) throws -> [UInt32] { try t.toArray(Float.self).map(\.bitPattern) }

@@ -6,6 +6,7 @@ import Testing
 import Glibc
 #endif
 @testable import TesseraTensor
+import TesseraTestSupport
 
 @Suite struct SafetyTests {
     @Test func zeroSizedShapeWithHugeOtherSizesThrows() {

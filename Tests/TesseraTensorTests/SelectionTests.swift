@@ -3,6 +3,7 @@
 
 import Testing
 @testable import TesseraTensor
+import TesseraTestSupport
 
 @Suite struct SelectionTests {
     /// indices of `values` in a stable sort (descending keeps equal values in index order too)

@@ -3,6 +3,7 @@
 
 import Testing
 @testable import TesseraTensor
+import TesseraTestSupport
 
 @Suite struct ViewTests {
     /// 0, 1, ..., n-1 as f32 of `shape`
