@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "TesseraLua", dependencies: ["LuaShim", "CLua", "TesseraTensor", "TesseraNN"], swiftSettings: release),
         .target(name: "TesseraNotebook", dependencies: ["TesseraLua", "LuaShim", "CLua", "CReadline"], swiftSettings: release),
         .executableTarget(name: "tessera", dependencies: ["TesseraNotebook", "TesseraLua", "TesseraTensor", "CLua"]),
-        .executableTarget(name: "tessera-bench", dependencies: ["TesseraTensor", "CBLAS"], swiftSettings: release),
+        .executableTarget(name: "tessera-bench", dependencies: ["TesseraTensor", "TesseraNN", "CBLAS"], swiftSettings: release),
         .target(name: "TesseraTestSupport", dependencies: ["TesseraTensor"], path: "Tests/TesseraTestSupport"),
         .testTarget(name: "TesseraTensorTests", dependencies: ["TesseraTensor", "TesseraTestSupport"],
                     resources: [.copy("Golden")]),

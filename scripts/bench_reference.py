@@ -169,6 +169,10 @@ def main():
             print(f"\n[{group}]\n{header}")
         ref = refs.get(key)
         v = r["value"]
+        if "raw" not in r and ref is None:
+            # a row with no numpy counterpart (training steps): the figure alone
+            print(f"{r['name']:56} {v:10.1f}  {r['unit']}")
+            continue
         if r["unit"] == "ms":
             # autograd row: a time; 'raw' is the time of its matmuls alone
             ratio = v / r["raw"]
