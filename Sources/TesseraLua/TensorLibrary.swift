@@ -15,6 +15,9 @@ extension LuaRuntime {
         openNNLibrary()
         openOptimizerMetatable()
         openOptimLibrary()
+        openMaskingFunctions()
+        openFitFunction()
+        openMetricsLibrary()
         openHelp()
     }
 

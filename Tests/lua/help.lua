@@ -1,4 +1,4 @@
--- help: every public function (the tensor, nn and optim libraries, the methods of tensors, modules,
+-- help: every public function (the tensor, nn, optim and metrics libraries, the methods of tensors, modules,
 -- optimizers and hook handles, and `help` itself) has a help entry with signature, summary and
 -- example, and every example runs without error.
 --
@@ -39,7 +39,7 @@ local function walk(prefix, sep, t)
     end
   end
 end
-for _, lib in ipairs{"tensor", "nn", "optim"} do
+for _, lib in ipairs{"tensor", "nn", "optim", "metrics"} do
   T.ok(type(_G[lib]) == "table", "the " .. lib .. " library is loaded")
   walk(lib, ".", _G[lib] or {})
 end
@@ -93,7 +93,7 @@ for _, fn in ipairs(functions) do
 end
 T.ok(help_text("Tensor"):find("Tensor:matmul - ", 1, true), "help(\"Tensor\") lists the methods")
 -- every other library and method table has a topic listing each of its functions
-for _, topic_name in ipairs{"nn", "optim", "Module", "Optimizer", "HookHandle"} do
+for _, topic_name in ipairs{"nn", "optim", "metrics", "Module", "Optimizer", "HookHandle"} do
   local text = help_text(topic_name)
   if T.ok(text, "help(\"" .. topic_name .. "\") is a topic") then
     for _, fn in ipairs(functions) do
