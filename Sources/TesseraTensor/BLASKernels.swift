@@ -1,8 +1,11 @@
 // BLASKernels: making sure OpenBLAS runs the kernels this CPU can run. Debian's OpenBLAS 0.3.21
 // picks its kernels from a table of CPU models; on a CPU newer than the table it falls back to
 // generic SSE3 ("Prescott") kernels, measured here at 64 GFLOPS against 250-300 with its own
-// AVX-512 (SkylakeX) kernels on the same Xeon. The choice is made when the library loads, before
-// main runs, so the only remedy is to start again with OPENBLAS_CORETYPE set.
+// AVX-512 (SkylakeX) kernels on the same Xeon. Its idle worker threads also spin, calling
+// sched_yield, for 2^28 cycles after every call, taking the second core from our own kernels in
+// between (a training step measured 10-15% faster with a short spin). Both are read from the
+// environment when the library loads, before main runs, so the remedy is to start again with
+// OPENBLAS_CORETYPE and OPENBLAS_THREAD_TIMEOUT set; values the user set are never changed.
 
 import CBLAS
 #if canImport(Glibc)
@@ -27,11 +30,18 @@ public enum BLASKernels {
         return nil
     }
 
-    /// Restarts this program with better OpenBLAS kernels when `betterCoreType()` names some;
-    /// returns (and the program goes on as it is) when there is nothing better or exec fails.
-    public static func restartWithBetterKernelsIfNeeded() {
-        guard let core = betterCoreType() else { return }
-        setenv("OPENBLAS_CORETYPE", core, 1)
+    /// log2 of the cycles an idle OpenBLAS thread spins before sleeping (OpenBLAS's minimum: 4)
+    static let threadTimeout = "4"
+
+    /// Restarts this program once with better OpenBLAS settings: kernels when `betterCoreType()`
+    /// names some, a short idle spin unless the user chose one. Returns (and the program goes on
+    /// as it is) when there is nothing to change or exec fails.
+    public static func restartWithBetterSettingsIfNeeded() {
+        let core = betterCoreType()
+        let spin = getenv("OPENBLAS_THREAD_TIMEOUT") == nil && getenv("GOTO_THREAD_TIMEOUT") == nil
+        guard core != nil || spin else { return }
+        if let core { setenv("OPENBLAS_CORETYPE", core, 1) }
+        if spin { setenv("OPENBLAS_THREAD_TIMEOUT", threadTimeout, 1) }
         var argv: [UnsafeMutablePointer<CChar>?] = CommandLine.arguments.map { strdup($0) }
         argv.append(nil)
         execv("/proc/self/exe", &argv)

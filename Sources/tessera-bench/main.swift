@@ -118,7 +118,7 @@ func benchAutograd() throws {
     emit("autograd", "MLP 3x1024, batch 64: step ms", t * 1e3, "ms", raw: matmuls * 1e3)
 }
 
-BLASKernels.restartWithBetterKernelsIfNeeded()
+BLASKernels.restartWithBetterSettingsIfNeeded()
 fputs("OpenBLAS kernels: \(BLASKernels.coreName)\n", stderr)
 /// One training step of an encoder on random tokens (batch 16 x seq 128), AdamW over all
 /// parameters: ms/step, tokens/s, and effective GFLOPS (6 x parameters-in-matmuls x tokens, plus

@@ -12,7 +12,7 @@ import Glibc
 
 let version = "0.1.0"
 
-BLASKernels.restartWithBetterKernelsIfNeeded()
+BLASKernels.restartWithBetterSettingsIfNeeded()
 
 let usage = """
     usage: tessera [options] [script.lua [args...]]
