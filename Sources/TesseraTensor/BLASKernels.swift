@@ -42,9 +42,8 @@ public enum BLASKernels {
         guard core != nil || spin else { return }
         if let core { setenv("OPENBLAS_CORETYPE", core, 1) }
         if spin { setenv("OPENBLAS_THREAD_TIMEOUT", threadTimeout, 1) }
-        var argv: [UnsafeMutablePointer<CChar>?] = CommandLine.arguments.map { strdup($0) }
-        argv.append(nil)
-        execv("/proc/self/exe", &argv)
+        // the raw argv: CommandLine.arguments would repair (and so change) non-UTF-8 bytes
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
         // exec failed: go on with the kernels we have (the variable stays for child processes)
     }
 
