@@ -3,7 +3,7 @@
 // generic SSE3 ("Prescott") kernels, measured here at 64 GFLOPS against 250-300 with its own
 // AVX-512 (SkylakeX) kernels on the same Xeon. Its idle worker threads also spin, calling
 // sched_yield, for 2^28 cycles after every call, taking the second core from our own kernels in
-// between (a training step measured 10-15% faster with a short spin). Both are read from the
+// between (training steps measured 10-15% faster, small-tensor Lua loops 1.5x, with 2^20). Both are read from the
 // environment when the library loads, before main runs, so the remedy is to start again with
 // OPENBLAS_CORETYPE and OPENBLAS_THREAD_TIMEOUT set; values the user set are never changed.
 
@@ -30,8 +30,11 @@ public enum BLASKernels {
         return nil
     }
 
-    /// log2 of the cycles an idle OpenBLAS thread spins before sleeping (OpenBLAS's minimum: 4)
-    static let threadTimeout = "4"
+    /// log2 of the cycles an idle OpenBLAS thread spins before sleeping (default 28, minimum 4):
+    /// 2^20 (about 0.3 ms) still bridges the short gaps between the BLAS calls of one step, and
+    /// frees the core soon after (measured: 4 made small back-to-back products slower; 28 costs
+    /// a third of the speed of small-tensor loops in Lua)
+    static let threadTimeout = "20"
 
     /// Restarts this program once with better OpenBLAS settings: kernels when `betterCoreType()`
     /// names some, a short idle spin unless the user chose one. Returns (and the program goes on
