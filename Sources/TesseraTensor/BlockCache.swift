@@ -12,8 +12,9 @@ import Glibc
 public enum BlockCache {
     /// blocks this large or larger are cached
     static let minimumSize = 1 << 16
-    /// bytes the cache may hold
-    nonisolated(unsafe) public static var capacity = 256 << 20
+    /// bytes the cache may hold: 1/16 of the machine's memory, at most 1 GiB (a BERT-sized training
+    /// step frees and reallocates logits and gradients of 65 MB each; 256 MB thrashed)
+    nonisolated(unsafe) public static var capacity = Swift.min(1 << 30, Storage.physicalMemory / 16)
 
     nonisolated(unsafe) private static var blocks: [Int: [UnsafeMutableRawPointer]] = [:]
     nonisolated(unsafe) public private(set) static var cachedBytes = 0

@@ -168,7 +168,13 @@ extension Tensor {
     public static func bernoulli(_ shape: [Int], p: Double, dtype: DType = .f32, generator: Generator = .shared) throws -> Tensor {
         guard p >= 0 && p <= 1 else { throw TensorError("bernoulli", "probability must lie in [0, 1], got \(p)") }
         let out = try empty(shape, dtype: dtype, op: "bernoulli")
-        for i in 0..<out.numel { out.setFlat(i, generator.nextDouble() < p ? 1 : 0) }
+        if dtype == .f32 {
+            // dropout's masks: the generator step is the cost, so no per-element dtype switch
+            let o = out.mutablePointer(Float.self)
+            for i in 0..<out.numel { o[i] = generator.nextDouble() < p ? 1 : 0 }
+        } else {
+            for i in 0..<out.numel { out.setFlat(i, generator.nextDouble() < p ? 1 : 0) }
+        }
         return out
     }
 
