@@ -61,18 +61,28 @@ enum Completion {
         lua_pushvalue(L, idx)
         while level < 20 {
             if lua_type(L, -1) == LUA_TTABLE { addTableKeys(L, into: &out, methodsOnly: methodsOnly) }
-            if LuaStack(L).tensor(at: -1) != nil {
-                lua_getfield(L, luashim_registryindex(), "tessera.Tensor.methods")
-                addTableKeys(L, into: &out, methodsOnly: methodsOnly)
-                lua_settop(L, -2)
-                if !methodsOnly { out.append(("grad", "")) }
-            }
+            if lua_type(L, -1) == LUA_TUSERDATA { addUserdataMethods(L, into: &out, methodsOnly: methodsOnly) }
             guard lua_getmetatable(L, -1) != 0 else { break }
             LuaStack(L).push("__index")
             lua_rawget(L, -2)
             guard lua_type(L, -1) == LUA_TTABLE else { break }
             level += 1
         }
+    }
+
+    /// Tessera's userdata kinds (tensors, modules, optimizers) keep their methods in the registry
+    /// under their metatable's __name + ".methods"
+    private static func addUserdataMethods(_ L: OpaquePointer, into out: inout [(name: String, suffix: String)], methodsOnly: Bool) {
+        guard lua_getmetatable(L, -1) != 0 else { return }
+        defer { lua_settop(L, -2) }
+        LuaStack(L).push("__name")
+        guard lua_rawget(L, -2) == LUA_TSTRING, let name = LuaStack(L).string(at: -1) else { lua_settop(L, -2); return }
+        lua_settop(L, -2)
+        LuaStack(L).push(name + ".methods")
+        guard lua_rawget(L, luashim_registryindex()) == LUA_TTABLE else { lua_settop(L, -2); return }
+        addTableKeys(L, into: &out, methodsOnly: methodsOnly)
+        lua_settop(L, -2)
+        if !methodsOnly && name == "tessera.Tensor" { out.append(("grad", "")) }
     }
 
     private static func addTableKeys(_ L: OpaquePointer, into out: inout [(name: String, suffix: String)], methodsOnly: Bool) {

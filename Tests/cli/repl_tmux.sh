@@ -79,6 +79,12 @@ keys Tab
 settle
 expect_has "x:matm<Tab> completes the method" "$(current_line)" "x:matmul("
 keys C-u
+step 'lin = nn.Linear(2, 3)'
+type_text 'lin:fr'
+keys Tab
+settle
+expect_has "lin:fr<Tab> completes a module method" "$(current_line)" "lin:freeze("
+keys C-u
 type_text 'tensor.ra'
 keys Tab
 settle
