@@ -12,9 +12,13 @@ import Glibc
 public enum BlockCache {
     /// blocks this large or larger are cached
     static let minimumSize = 1 << 16
-    /// bytes the cache may hold: 1/16 of the machine's memory, at most 1 GiB (a BERT-sized training
-    /// step frees and reallocates logits and gradients of 65 MB each; 256 MB thrashed)
-    nonisolated(unsafe) public static var capacity = Swift.min(1 << 30, Storage.physicalMemory / 16)
+    /// bytes the cache may hold: as much as tensors have ever held at once (a training step frees
+    /// and reallocates its whole graph every iteration; a fixed 256 MB thrashed on a MiniLM step),
+    /// at least 256 MB, at most a quarter of the machine's memory. So the cache never makes the
+    /// process hold more than twice its own peak.
+    static var capacity: Int {
+        Swift.min(Storage.physicalMemory / 4, Swift.max(256 << 20, Storage.peakLiveBytes))
+    }
 
     nonisolated(unsafe) private static var blocks: [Int: [UnsafeMutableRawPointer]] = [:]
     nonisolated(unsafe) public private(set) static var cachedBytes = 0

@@ -14,6 +14,8 @@ public final class Storage {
 
     /// Total bytes currently held by all storages: the Lua layer drives its collector from this.
     nonisolated(unsafe) public private(set) static var liveBytes: Int = 0
+    /// The most bytes storages have held at once (sizes the block cache).
+    nonisolated(unsafe) public private(set) static var peakLiveBytes: Int = 0
 
     /// Allocates `byteCount` bytes, zeroed if `zeroed`. Throws instead of trapping when the
     /// request is larger than the machine's memory or the allocator refuses it.
@@ -46,6 +48,7 @@ public final class Storage {
         self.byteCount = byteCount
         blockSize = n
         Storage.liveBytes &+= byteCount
+        if Storage.liveBytes > Storage.peakLiveBytes { Storage.peakLiveBytes = Storage.liveBytes }
     }
 
     deinit {
