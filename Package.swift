@@ -8,10 +8,10 @@ import PackageDescription
 // vector unit idle. Haswell's AVX2+FMA runs on every x86-64 server since 2013; set
 // TESSERA_TARGET_CPU (e.g. znver4, native LLVM names only) to tune for another machine.
 #if arch(x86_64)
-let targetCPU = ProcessInfo.processInfo.environment["TESSERA_TARGET_CPU"] ?? "haswell"
-let cpuFlags = ["-target-cpu", targetCPU]
+    let targetCPU = ProcessInfo.processInfo.environment["TESSERA_TARGET_CPU"] ?? "haswell"
+    let cpuFlags = ["-target-cpu", targetCPU]
 #else
-let cpuFlags: [String] = []
+    let cpuFlags: [String] = []
 #endif
 let release: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"] + cpuFlags, .when(configuration: .release))
@@ -37,10 +37,12 @@ let package = Package(
         .executableTarget(name: "tessera", dependencies: ["TesseraNotebook", "TesseraLua", "TesseraTensor", "CLua"]),
         .executableTarget(name: "tessera-bench", dependencies: ["TesseraTensor", "TesseraNN", "CBLAS"], swiftSettings: release),
         .target(name: "TesseraTestSupport", dependencies: ["TesseraTensor"], path: "Tests/TesseraTestSupport"),
-        .testTarget(name: "TesseraTensorTests", dependencies: ["TesseraTensor", "TesseraTestSupport"],
-                    resources: [.copy("Golden")]),
-        .testTarget(name: "TesseraNNTests", dependencies: ["TesseraNN", "TesseraTensor", "TesseraTestSupport"],
-                    resources: [.copy("Golden")]),
+        .testTarget(
+            name: "TesseraTensorTests", dependencies: ["TesseraTensor", "TesseraTestSupport"],
+            resources: [.copy("Golden")]),
+        .testTarget(
+            name: "TesseraNNTests", dependencies: ["TesseraNN", "TesseraTensor", "TesseraTestSupport"],
+            resources: [.copy("Golden")]),
     ],
     swiftLanguageModes: [.v5]
 )

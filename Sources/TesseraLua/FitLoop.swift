@@ -7,7 +7,7 @@ import LuaShim
 import TesseraNN
 import TesseraTensor
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// set by the SIGINT handler nn.fit installs while a step runs in Swift
@@ -92,23 +92,26 @@ extension LuaRuntime {
     func openFitFunction() {
         _ = luashim_getglobal(L, "nn")
         let lib = LibraryBuilder(self, prefix: "nn")
-        lib.defQualified("fit", "nn.fit({model=, data=, loss=, optimizer=, steps= [, eval=, eval_every=, clip_grad_norm=, on_step=, log_every=]})",
-                         "Trains for steps optimizer steps and returns the history {step=, loss=, lr=, grad_norm=, eval=}.",
-                         details: """
-                             Each step: batch = data(step) (or data[(step-1) % #data + 1] for a table of batches);
-                             loss = loss(model, batch), a one-element tensor; loss:backward(); clip to clip_grad_norm
-                             if given; optimizer:step(); optimizer:zero_grad(). The same as the loop written in Lua,
-                             bit for bit. A data function returning nil ends training early.
-                             on_step(info) is called after each step with {step=, loss=, lr=, grad_norm=, elapsed=};
-                             returning false stops. eval(model) returns a table {metric = value}; it runs every
-                             eval_every steps (and after the last step) in eval mode without gradients, and each
-                             result, with its step, is appended to history.eval.
-                             Progress: on a terminal one line redrawn in place (step/N, steps/s, ETA, loss); otherwise
-                             a line every log_every steps (default steps/10) through print; log_every = 0 is silent.
-                             Ctrl-C stops between steps: the history so far is returned with interrupted = true
-                             and a note. An error in a callback is raised with the callback's traceback.
-                             """,
-                         example: "tensor.manual_seed(0)\nlocal m = nn.Linear(1, 1)\nlocal x = tensor.randn(32, 1)\nlocal batches = {{x = x, y = x * 3 + 1}}\nlocal h = nn.fit{model = m, data = batches, optimizer = optim.SGD(m, {lr = 0.1}), steps = 100,\n  loss = function(model, b) return nn.mse_loss(model(b.x), b.y) end,\n  eval = function(model) return {weight = model:parameters().weight:item()} end, log_every = 50}\nprint(#h.loss, h.loss[#h.loss], h.eval[1].weight)") { s in
+        lib.defQualified(
+            "fit", "nn.fit({model=, data=, loss=, optimizer=, steps= [, eval=, eval_every=, clip_grad_norm=, on_step=, log_every=]})",
+            "Trains for steps optimizer steps and returns the history {step=, loss=, lr=, grad_norm=, eval=}.",
+            details: """
+                Each step: batch = data(step) (or data[(step-1) % #data + 1] for a table of batches);
+                loss = loss(model, batch), a one-element tensor; loss:backward(); clip to clip_grad_norm
+                if given; optimizer:step(); optimizer:zero_grad(). The same as the loop written in Lua,
+                bit for bit. A data function returning nil ends training early.
+                on_step(info) is called after each step with {step=, loss=, lr=, grad_norm=, elapsed=};
+                returning false stops. eval(model) returns a table {metric = value}; it runs every
+                eval_every steps (and after the last step) in eval mode without gradients, and each
+                result, with its step, is appended to history.eval.
+                Progress: on a terminal one line redrawn in place (step/N, steps/s, ETA, loss); otherwise
+                a line every log_every steps (default steps/10) through print; log_every = 0 is silent.
+                Ctrl-C stops between steps: the history so far is returned with interrupted = true
+                and a note. An error in a callback is raised with the callback's traceback.
+                """,
+            example:
+                "tensor.manual_seed(0)\nlocal m = nn.Linear(1, 1)\nlocal x = tensor.randn(32, 1)\nlocal batches = {{x = x, y = x * 3 + 1}}\nlocal h = nn.fit{model = m, data = batches, optimizer = optim.SGD(m, {lr = 0.1}), steps = 100,\n  loss = function(model, b) return nn.mse_loss(model(b.x), b.y) end,\n  eval = function(model) return {weight = model:parameters().weight:item()} end, log_every = 50}\nprint(#h.loss, h.loss[#h.loss], h.eval[1].weight)"
+        ) { s in
             try self.fit(s)
         }
         lua_settop(L, -2)
@@ -117,8 +120,9 @@ extension LuaRuntime {
     private func fit(_ s: LuaStack) throws -> Int32 {
         let fn = "nn.fit", L = s.L
         guard lua_type(L, 1) == LUA_TTABLE else { throw LuaError.argument(1, fn, "options table expected, got \(s.typeName(1))") }
-        let opts = try s.options(1, fn, allowed: ["steps", "eval_every", "clip_grad_norm", "log_every"],
-                                 raw: ["model", "data", "loss", "optimizer", "eval", "on_step"])
+        let opts = try s.options(
+            1, fn, allowed: ["steps", "eval_every", "clip_grad_norm", "log_every"],
+            raw: ["model", "data", "loss", "optimizer", "eval", "on_step"])
         guard let steps = try opts.int("steps"), steps > 0 else { throw LuaError.argument(1, fn, "option 'steps' (a positive integer) is required") }
         let evalEvery = try opts.int("eval_every") ?? 0
         let logEvery = try opts.int("log_every") ?? max(1, steps / 10)
@@ -134,13 +138,17 @@ extension LuaRuntime {
             return lua_gettop(L)
         }
         slots.model = try field("model", [LUA_TUSERDATA], "a module")
-        guard let model = s.module(at: slots.model) else { throw LuaError.argument(1, fn, "option 'model' must be a module, got \(s.typeName(slots.model))") }
+        guard let model = s.module(at: slots.model) else {
+            throw LuaError.argument(1, fn, "option 'model' must be a module, got \(s.typeName(slots.model))")
+        }
         slots.data = try field("data", [LUA_TFUNCTION, LUA_TTABLE], "a function(step) or a table of batches")
         let dataCount = lua_type(L, slots.data) == LUA_TTABLE ? Int(lua_rawlen(L, slots.data)) : 0
         if lua_type(L, slots.data) == LUA_TTABLE && dataCount == 0 { throw LuaError.argument(1, fn, "option 'data' is an empty table of batches") }
         slots.loss = try field("loss", [LUA_TFUNCTION], "a function(model, batch)")
         slots.optimizer = try field("optimizer", [LUA_TUSERDATA], "an optimizer")
-        guard let optimizer = s.optimizer(at: slots.optimizer) else { throw LuaError.argument(1, fn, "option 'optimizer' must be an optimizer, got \(s.typeName(slots.optimizer))") }
+        guard let optimizer = s.optimizer(at: slots.optimizer) else {
+            throw LuaError.argument(1, fn, "option 'optimizer' must be an optimizer, got \(s.typeName(slots.optimizer))")
+        }
         slots.eval = try field("eval", [LUA_TFUNCTION], "a function(model)", required: false)
         slots.onStep = try field("on_step", [LUA_TFUNCTION], "a function(info)", required: false)
         if evalEvery > 0 && slots.eval == 0 { throw LuaError.argument(1, fn, "eval_every is set but there is no eval function") }
@@ -171,7 +179,9 @@ extension LuaRuntime {
                 if dataCount > 0 {
                     lua_rawgeti(L, slots.data, lua_Integer((step - 1) % dataCount + 1))
                 } else {
-                    try call(s, slots, slots.data, results: 1, "data", step) { s.push(step); return 1 }
+                    try call(s, slots, slots.data, results: 1, "data", step) {
+                        s.push(step); return 1
+                    }
                     if s.isNoneOrNil(-1) { note = "the data function returned nil at step \(step)"; break }
                 }
                 let batch = lua_gettop(L)
@@ -250,8 +260,10 @@ extension LuaRuntime {
     /// Calls the function at `f` with the arguments `push` pushes, leaving `results` values.
     /// A Ctrl-C inside it throws FitStop.interrupted; any other error is left on the stack,
     /// prefixed with what failed and at which step, and CallbackFailed is thrown.
-    private func call(_ s: LuaStack, _ slots: FitSlots, _ f: Int32, results: Int32, _ what: String, _ step: Int,
-                      noGradient: Bool = false, _ push: () -> Int32) throws {
+    private func call(
+        _ s: LuaStack, _ slots: FitSlots, _ f: Int32, results: Int32, _ what: String, _ step: Int,
+        noGradient: Bool = false, _ push: () -> Int32
+    ) throws {
         let L = s.L
         lua_pushvalue(L, f)
         let n = push()

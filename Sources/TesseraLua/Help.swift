@@ -15,7 +15,9 @@ public struct HelpEntry {
 
     public var text: String {
         var s = "\(signature)\n  \(summary)\n"
-        if !details.isEmpty { s += "\n" + details.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n") + "\n" }
+        if !details.isEmpty {
+            s += "\n" + details.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n") + "\n"
+        }
         s += "\nExample:\n" + example.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
         return s
     }

@@ -5,16 +5,17 @@ import LuaShim
 
 extension LuaRuntime {
     func openHelp() {
-        Help.add(HelpEntry(
-            name: "help", signature: "help([f | \"name\"])",
-            summary: "Prints the signature, summary, details and a runnable example of a Tessera function.",
-            details: """
-                f is the function itself: help(tensor.randn), help(x.matmul). A name may be qualified
-                ("tensor.randn", "Tensor:matmul"), bare ("randn") or a library ("tensor", "Tensor"),
-                which lists its functions. The text goes through print, so notebooks capture it.
-                In the REPL, ?tensor.randn is help("tensor.randn").
-                """,
-            example: "help(tensor.zeros)\nhelp(\"Tensor:matmul\")"))
+        Help.add(
+            HelpEntry(
+                name: "help", signature: "help([f | \"name\"])",
+                summary: "Prints the signature, summary, details and a runnable example of a Tessera function.",
+                details: """
+                    f is the function itself: help(tensor.randn), help(x.matmul). A name may be qualified
+                    ("tensor.randn", "Tensor:matmul"), bare ("randn") or a library ("tensor", "Tensor"),
+                    which lists its functions. The text goes through print, so notebooks capture it.
+                    In the REPL, ?tensor.randn is help("tensor.randn").
+                    """,
+                example: "help(tensor.zeros)\nhelp(\"Tensor:matmul\")"))
         pushFunction("help") { s in
             let text: String
             if s.isNoneOrNil(1) {

@@ -32,8 +32,10 @@ final class LibraryBuilder {
     }
 
     /// Adds `name` to the table on top of the stack, with its help entry.
-    func def(_ name: String, _ signature: String, _ summary: String, details: String = "", example: String,
-             _ body: @escaping LuaFunctionBody) {
+    func def(
+        _ name: String, _ signature: String, _ summary: String, details: String = "", example: String,
+        _ body: @escaping LuaFunctionBody
+    ) {
         let L = runtime.L
         let qualified = prefix + separator + name
         Help.add(HelpEntry(name: qualified, signature: signature, summary: summary, details: details, example: example))

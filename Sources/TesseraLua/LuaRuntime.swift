@@ -6,7 +6,7 @@ import CLua
 import LuaShim
 import TesseraTensor
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A Swift function callable from Lua: reads its arguments from the stack, pushes its results

@@ -105,7 +105,8 @@ public struct LuaStack {
         if let t = tensor(at: 1) {
             let rank = Swift.max(t.rank, 1)
             guard d != 0, d >= -rank, d <= rank else {
-                throw LuaError.argument(i, fn, "dimension \(d) out of range for a tensor with \(t.rank) dimension(s) (dimensions count from 1, or from -1 at the end)")
+                throw LuaError.argument(
+                    i, fn, "dimension \(d) out of range for a tensor with \(t.rank) dimension(s) (dimensions count from 1, or from -1 at the end)")
             }
         }
         return try LuaStack.dim(d, i, fn)
@@ -214,7 +215,9 @@ public struct LuaStack {
             case LUA_TBOOLEAN: opts.values[key] = .bool(lua_toboolean(L, -1) != 0)
             case LUA_TSTRING: opts.values[key] = .string(string(at: -1) ?? "")
             default:
-                if let tt = tensor(at: -1) { opts.values[key] = .tensor(tt) } else {
+                if let tt = tensor(at: -1) {
+                    opts.values[key] = .tensor(tt)
+                } else {
                     throw LuaError.argument(i, fn, "option '\(key)' has an unsupported \(typeName(-1)) value")
                 }
             }

@@ -70,42 +70,56 @@ extension LuaRuntime {
     func openMetricsLibrary() {
         lua_createtable(L, 0, 8)
         let lib = LibraryBuilder(self, prefix: "metrics")
-        Help.addTopic("metrics", """
+        Help.addTopic(
+            "metrics",
+            """
             metrics: evaluation scores. Class ids are 0-based data as in nn (predictions may also be
             logits (..., C), whose argmax is taken); gold ids equal to ignore_index (default -100,
             padding and sub-word continuations) are not scored. Entity scores read BIO tags the way
             seqeval's default mode and conlleval do.
             """)
-        let ignoreNote = "predicted and gold: tensors or tables of class ids (predicted may be logits (..., C)); gold ids equal to ignore_index (default -100) are skipped. NaN when nothing is scored."
+        let ignoreNote =
+            "predicted and gold: tensors or tables of class ids (predicted may be logits (..., C)); gold ids equal to ignore_index (default -100) are skipped. NaN when nothing is scored."
         func scores(_ s: LuaStack, _ fn: String) throws -> (predicted: [Int], gold: [Int], ignore: Int?) {
             let opts = try s.options(3, fn, allowed: ["ignore_index"])
             let gold = try s.classIDs(2, fn)
             return (try s.classIDs(1, fn, goldRank: s.labelRank(2)), gold, try opts.int("ignore_index") ?? ignoredLabel)
         }
-        lib.defQualified("accuracy", "metrics.accuracy(predicted, gold [, {ignore_index=}])", "Fraction of predictions equal to the gold class.",
-                         details: ignoreNote,
-                         example: "print(metrics.accuracy({0, 1, 2, 1}, {0, 2, 2, -100}))  -- 2 of 3\nlocal logits = tensor.from{{2, 1}, {0, 3}}\nprint(metrics.accuracy(logits, tensor.from({0, 0}, {dtype = 'i64'})))") { s in
+        lib.defQualified(
+            "accuracy", "metrics.accuracy(predicted, gold [, {ignore_index=}])", "Fraction of predictions equal to the gold class.",
+            details: ignoreNote,
+            example:
+                "print(metrics.accuracy({0, 1, 2, 1}, {0, 2, 2, -100}))  -- 2 of 3\nlocal logits = tensor.from{{2, 1}, {0, 3}}\nprint(metrics.accuracy(logits, tensor.from({0, 0}, {dtype = 'i64'})))"
+        ) { s in
             let (p, g, ignore) = try scores(s, "metrics.accuracy")
             s.push(try accuracy(predicted: p, gold: g, ignoreIndex: ignore))
             return 1
         }
-        lib.defQualified("macro_f1", "metrics.macro_f1(predicted, gold [, {ignore_index=}])", "Per-class F1 averaged with equal weight over the classes (sklearn's average='macro').",
-                         details: ignoreNote + "\nThe classes averaged are those that occur among the predictions or the gold ids (sklearn's\ndefault labels): a class absent from both is left out. A class never predicted, or never\ngold, has F1 0 (sklearn's zero_division=0).",
-                         example: "-- class 0: F1 2/3, class 1: 4/5, class 2 (predicted only) 0, class 3 (gold only) 0\nprint(metrics.macro_f1({0, 0, 1, 1, 2}, {0, 1, 1, 1, 3}))  -- 22/60") { s in
+        lib.defQualified(
+            "macro_f1", "metrics.macro_f1(predicted, gold [, {ignore_index=}])",
+            "Per-class F1 averaged with equal weight over the classes (sklearn's average='macro').",
+            details: ignoreNote
+                + "\nThe classes averaged are those that occur among the predictions or the gold ids (sklearn's\ndefault labels): a class absent from both is left out. A class never predicted, or never\ngold, has F1 0 (sklearn's zero_division=0).",
+            example:
+                "-- class 0: F1 2/3, class 1: 4/5, class 2 (predicted only) 0, class 3 (gold only) 0\nprint(metrics.macro_f1({0, 0, 1, 1, 2}, {0, 1, 1, 1, 3}))  -- 22/60"
+        ) { s in
             let (p, g, ignore) = try scores(s, "metrics.macro_f1")
             s.push(try macroF1(predicted: p, gold: g, ignoreIndex: ignore))
             return 1
         }
-        lib.defQualified("span_f1", "metrics.span_f1(predicted, gold)", "Entity-level precision, recall and F1 of BIO tag sequences (seqeval's default mode).",
-                         details: """
-                             predicted and gold: tables of sentences, each a table of tags ("B-PER", "I-PER", "O"),
-                             or one sentence. Returns {precision=, recall=, f1=, correct=, predicted=, gold=},
-                             micro-averaged over entities: an entity is correct when its type, first and last token
-                             all match. Entities are read as seqeval (default, non-strict mode) and conlleval do: an
-                             I-X that does not continue an X entity starts one, so "O I-PER" holds a PER entity;
-                             E- and S- (IOBES) are read too. Scores are 0 when there is nothing to divide by.
-                             """,
-                         example: "local gold = {{'B-PER', 'I-PER', 'O', 'B-LOC'}}\nlocal pred = {{'B-PER', 'I-PER', 'O', 'O'}}\nlocal r = metrics.span_f1(pred, gold)\nprint(r.precision, r.recall, r.f1)  -- 1, 0.5, 0.6667") { s in
+        lib.defQualified(
+            "span_f1", "metrics.span_f1(predicted, gold)", "Entity-level precision, recall and F1 of BIO tag sequences (seqeval's default mode).",
+            details: """
+                predicted and gold: tables of sentences, each a table of tags ("B-PER", "I-PER", "O"),
+                or one sentence. Returns {precision=, recall=, f1=, correct=, predicted=, gold=},
+                micro-averaged over entities: an entity is correct when its type, first and last token
+                all match. Entities are read as seqeval (default, non-strict mode) and conlleval do: an
+                I-X that does not continue an X entity starts one, so "O I-PER" holds a PER entity;
+                E- and S- (IOBES) are read too. Scores are 0 when there is nothing to divide by.
+                """,
+            example:
+                "local gold = {{'B-PER', 'I-PER', 'O', 'B-LOC'}}\nlocal pred = {{'B-PER', 'I-PER', 'O', 'O'}}\nlocal r = metrics.span_f1(pred, gold)\nprint(r.precision, r.recall, r.f1)  -- 1, 0.5, 0.6667"
+        ) { s in
             let fn = "metrics.span_f1"
             let r = try spanF1(predicted: try s.tagSentences(1, fn), gold: try s.tagSentences(2, fn))
             lua_createtable(s.L, 0, 6)
@@ -119,9 +133,11 @@ extension LuaRuntime {
             }
             return 1
         }
-        lib.defQualified("entities", "metrics.entities(tags)", "The entities of one sentence of BIO tags, as span_f1 reads them.",
-                         details: "Returns a list of {type=, first=, last=}, positions counting from 1.",
-                         example: "for _, e in ipairs(metrics.entities{'B-PER', 'I-PER', 'O', 'I-LOC'}) do\n  print(e.type, e.first, e.last)\nend") { s in
+        lib.defQualified(
+            "entities", "metrics.entities(tags)", "The entities of one sentence of BIO tags, as span_f1 reads them.",
+            details: "Returns a list of {type=, first=, last=}, positions counting from 1.",
+            example: "for _, e in ipairs(metrics.entities{'B-PER', 'I-PER', 'O', 'I-LOC'}) do\n  print(e.type, e.first, e.last)\nend"
+        ) { s in
             let sentences = try s.tagSentences(1, "metrics.entities")
             guard sentences.count == 1 else { throw LuaError.argument(1, "metrics.entities", "one sentence (a table of tag strings) expected") }
             let spans = entitySpans(sentences[0])
@@ -138,9 +154,12 @@ extension LuaRuntime {
             }
             return 1
         }
-        lib.defQualified("perplexity", "metrics.perplexity(loss)", "exp(loss): the perplexity of a mean cross-entropy in nats per token.",
-                         details: "loss is a number or a one-element tensor (nn.cross_entropy's mean over the counted tokens).",
-                         example: "print(metrics.perplexity(math.log(20)))\nlocal logits = tensor.zeros(4, 10)\nprint(metrics.perplexity(nn.cross_entropy(logits, tensor.from({1, 2, 3, 4}, {dtype = 'i64'}))))  -- 10") { s in
+        lib.defQualified(
+            "perplexity", "metrics.perplexity(loss)", "exp(loss): the perplexity of a mean cross-entropy in nats per token.",
+            details: "loss is a number or a one-element tensor (nn.cross_entropy's mean over the counted tokens).",
+            example:
+                "print(metrics.perplexity(math.log(20)))\nlocal logits = tensor.zeros(4, 10)\nprint(metrics.perplexity(nn.cross_entropy(logits, tensor.from({1, 2, 3, 4}, {dtype = 'i64'}))))  -- 10"
+        ) { s in
             let loss = try s.tensor(at: 1)?.item() ?? s.checkNumber(1, "metrics.perplexity")
             s.push(perplexity(meanCrossEntropy: loss))
             return 1

@@ -22,8 +22,9 @@ func moduleForward(_ s: LuaStack) throws -> Int32 {
         case let a as MultiHeadAttention:
             let opts = try s.options(3, fn, allowed: ["attention_mask", "causal", "return_probabilities"])
             let probs = try opts.bool("return_probabilities") ?? false
-            let r = try a(x, paddingMask: try opts.tensor("attention_mask"), causal: try opts.bool("causal"),
-                          returnProbabilities: probs)
+            let r = try a(
+                x, paddingMask: try opts.tensor("attention_mask"), causal: try opts.bool("causal"),
+                returnProbabilities: probs)
             s.push(r.output)
             if let p = r.probabilities { s.push(p); return 2 }
             return 1
@@ -51,13 +52,16 @@ func moduleForward(_ s: LuaStack) throws -> Int32 {
             return 2
         case let d as DecoderModel:
             let opts = try s.options(3, fn, allowed: ["attention_mask", "return_attentions"])
-            s.push(try d(x, attentionMask: try opts.tensor("attention_mask"),
-                         returnAttentions: try opts.bool("return_attentions") ?? false))
+            s.push(
+                try d(
+                    x, attentionMask: try opts.tensor("attention_mask"),
+                    returnAttentions: try opts.bool("return_attentions") ?? false))
             return 1
         case let d as DecoderForCausalLM:
             let opts = try s.options(3, fn, allowed: ["attention_mask", "return_attentions"])
-            let r = try d(x, attentionMask: try opts.tensor("attention_mask"),
-                          returnAttentions: try opts.bool("return_attentions") ?? false)
+            let r = try d(
+                x, attentionMask: try opts.tensor("attention_mask"),
+                returnAttentions: try opts.bool("return_attentions") ?? false)
             s.push(r.logits)
             s.push(r.decoder)
             return 2

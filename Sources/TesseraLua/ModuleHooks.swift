@@ -32,12 +32,16 @@ extension LuaRuntime {
         lua_rawsetp(L, luashim_registryindex(), hookFunctionsKey)
         openMethodTable(key: hookHandleMethodsKey, registryName: hookHandleMethodsName) {
             let h = LibraryBuilder(self, prefix: "HookHandle", methods: true)
-            Help.addTopic("HookHandle", """
+            Help.addTopic(
+                "HookHandle",
+                """
                 HookHandle: what m:add_hook returns. Its field count says how many modules the hook
                 watches; h:remove() detaches the hook (and lets its function be collected).
                 """)
-            h.def("remove", "h:remove()", "Detaches the hook from every module it watches; removing twice is harmless.",
-                  example: "local m = nn.Linear(2, 2)\nlocal h = m:add_hook('', function(name, y) print(name, y) end)\nh:remove()\nm(tensor.ones(1, 2))") { s in
+            h.def(
+                "remove", "h:remove()", "Detaches the hook from every module it watches; removing twice is harmless.",
+                example: "local m = nn.Linear(2, 2)\nlocal h = m:add_hook('', function(name, y) print(name, y) end)\nh:remove()\nm(tensor.ones(1, 2))"
+            ) { s in
                 guard lua_type(s.L, 1) == LUA_TTABLE else {
                     throw LuaError.argument(1, "remove", "hook handle expected, got \(s.typeName(1))")
                 }

@@ -10,7 +10,9 @@ import TesseraTensor
 extension LuaRuntime {
     func openModuleMethods() {
         let m = LibraryBuilder(self, prefix: "Module", methods: true)
-        Help.addTopic("Module", """
+        Help.addTopic(
+            "Module",
+            """
             Module methods, called as m:name(...), shared by every layer and model (nn.Linear,
             nn.Encoder, ...). m(x, ...) runs the forward pass (help("Module:forward")); m.child
             is a direct submodule. Parameters are named by dotted paths as in Hugging Face
@@ -18,12 +20,15 @@ extension LuaRuntime {
             Tensors returned by parameters() and state_dict() share memory with the module.
             """)
         let example = "tensor.manual_seed(0)\nlocal m = nn.Sequential{nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)}\n"
-        func def(_ name: String, _ signature: String, _ summary: String, details: String = "", example: String,
-                 _ body: @escaping LuaFunctionBody) {
+        func def(
+            _ name: String, _ signature: String, _ summary: String, details: String = "", example: String,
+            _ body: @escaping LuaFunctionBody
+        ) {
             m.def(name, signature, summary, details: details, example: example, reporting(name, body))
         }
 
-        def("forward", "m:forward(x [, options]) or m(x [, options])", "Runs the module on x and returns its output.",
+        def(
+            "forward", "m:forward(x [, options]) or m(x [, options])", "Runs the module on x and returns its output.",
             details: """
                 Plain layers take one tensor. nn.MultiHeadAttention takes x (B, T, dim) and
                 {attention_mask=, causal=, return_probabilities=} and returns the output (and the
@@ -34,17 +39,22 @@ extension LuaRuntime {
                 models with a head return the logits and that table. attention_mask marks real
                 tokens with 1 (as Hugging Face's).
                 """,
-            example: example + "print(m(tensor.randn(3, 4)):shape()[2], m:forward(tensor.randn(1, 4)):shape()[2])") { s in
+            example: example + "print(m(tensor.randn(3, 4)):shape()[2], m:forward(tensor.randn(1, 4)):shape()[2])"
+        ) { s in
             try moduleForward(s)
         }
-        def("parameters", "m:parameters()", "Every parameter as a table name -> tensor (frozen ones too).",
+        def(
+            "parameters", "m:parameters()", "Every parameter as a table name -> tensor (frozen ones too).",
             details: "The tensors are the module's own: changing one in place changes the module.",
-            example: example + "for name, p in pairs(m:parameters()) do print(name, p:numel()) end") { s in
+            example: example + "for name, p in pairs(m:parameters()) do print(name, p:numel()) end"
+        ) { s in
             s.push(tensors: try s.checkModule(1, "parameters").namedParameters())
             return 1
         }
-        def("named_parameters", "m:named_parameters()", "Every parameter as a list of {name, tensor}, sorted by name.",
-            example: example + "for _, np in ipairs(m:named_parameters()) do print(np[1], np[2]:dim()) end") { s in
+        def(
+            "named_parameters", "m:named_parameters()", "Every parameter as a list of {name, tensor}, sorted by name.",
+            example: example + "for _, np in ipairs(m:named_parameters()) do print(np[1], np[2]:dim()) end"
+        ) { s in
             let ps = try s.checkModule(1, "named_parameters").namedParameters().sorted { $0.name < $1.name }
             lua_createtable(s.L, Int32(ps.count), 0)
             for (k, p) in ps.enumerated() {
@@ -57,13 +67,18 @@ extension LuaRuntime {
             }
             return 1
         }
-        def("trainable_parameters", "m:trainable_parameters()", "The parameters that are not frozen, as a table name -> tensor.",
-            example: example + "m:freeze('0')\nfor name in pairs(m:trainable_parameters()) do print(name) end") { s in
+        def(
+            "trainable_parameters", "m:trainable_parameters()", "The parameters that are not frozen, as a table name -> tensor.",
+            example: example + "m:freeze('0')\nfor name in pairs(m:trainable_parameters()) do print(name) end"
+        ) { s in
             s.push(tensors: try s.checkModule(1, "trainable_parameters").trainableParameters())
             return 1
         }
         for (name, on) in [("freeze", false), ("unfreeze", true)] {
-            def(name, "m:\(name)([pattern])", on ? "Makes the parameters matching pattern train again; returns their names."
+            def(
+                name, "m:\(name)([pattern])",
+                on
+                    ? "Makes the parameters matching pattern train again; returns their names."
                     : "Stops the parameters matching pattern from training; returns their names.",
                 details: """
                     pattern is a glob over dotted names (* any characters, ? one) and also selects
@@ -71,27 +86,33 @@ extension LuaRuntime {
                     that selects nothing is an error (usually a misspelt name). Frozen parameters get
                     no gradient, so optimizers leave them unchanged.
                     """,
-                example: example + "print(table.concat(m:\(name)('2'), ', '))") { s in
+                example: example + "print(table.concat(m:\(name)('2'), ', '))"
+            ) { s in
                 let mod = try s.checkModule(1, name)
                 let pattern = s.isNoneOrNil(2) ? "*" : try s.checkString(2, name)
                 s.push(names: on ? try mod.unfreeze(pattern) : try mod.freeze(pattern))
                 return 1
             }
         }
-        def("num_parameters", "m:num_parameters([trainable_only])", "Number of parameter elements (only the trainable ones when asked).",
-            example: example + "m:freeze('0')\nprint(m:num_parameters(), m:num_parameters(true))") { s in
+        def(
+            "num_parameters", "m:num_parameters([trainable_only])", "Number of parameter elements (only the trainable ones when asked).",
+            example: example + "m:freeze('0')\nprint(m:num_parameters(), m:num_parameters(true))"
+        ) { s in
             let mod = try s.checkModule(1, "num_parameters")
             s.push(try s.optBool(2, "num_parameters", false) ? mod.trainableParameterCount : mod.parameterCount)
             return 1
         }
-        def("state_dict", "m:state_dict()", "Parameters and buffers as a table name -> tensor.",
+        def(
+            "state_dict", "m:state_dict()", "Parameters and buffers as a table name -> tensor.",
             details: "The tensors are the module's own (as torch's state_dict); clone them to keep a snapshot.",
-            example: example + "local sd = m:state_dict()\nprint(sd['0.weight']:shape()[1])") { s in
+            example: example + "local sd = m:state_dict()\nprint(sd['0.weight']:shape()[1])"
+        ) { s in
             let sd = try s.checkModule(1, "state_dict").stateDict()
             s.push(tensors: sd.keys.sorted().map { ($0, sd[$0]!) })
             return 1
         }
-        def("load_state_dict", "m:load_state_dict(dict [, {strict=}])",
+        def(
+            "load_state_dict", "m:load_state_dict(dict [, {strict=}])",
             "Copies the tensors of dict into the module's tensors of the same names; returns a report.",
             details: """
                 The report is {loaded={names}, missing={names}, unexpected={names},
@@ -99,7 +120,9 @@ extension LuaRuntime {
                 any missing, unexpected or mismatched name is an error and nothing is copied;
                 with strict=false the fitting tensors are copied. Dtypes convert.
                 """,
-            example: example + "local copy = {}\nfor k, v in pairs(m:state_dict()) do copy[k] = v:clone() end\nlocal r = m:load_state_dict(copy)\nprint(#r.loaded, #r.missing)") { s in
+            example: example
+                + "local copy = {}\nfor k, v in pairs(m:state_dict()) do copy[k] = v:clone() end\nlocal r = m:load_state_dict(copy)\nprint(#r.loaded, #r.missing)"
+        ) { s in
             let mod = try s.checkModule(1, "load_state_dict")
             let dict = try s.tensorDictionary(2, "load_state_dict")
             let opts = try s.options(3, "load_state_dict", allowed: ["strict"])
@@ -124,21 +147,29 @@ extension LuaRuntime {
             return 1
         }
         for (name, on) in [("train", true), ("eval", false)] {
-            def(name, "m:\(name)()", on ? "Training mode for the whole tree (dropout active); returns m."
+            def(
+                name, "m:\(name)()",
+                on
+                    ? "Training mode for the whole tree (dropout active); returns m."
                     : "Evaluation mode for the whole tree (dropout is the identity); returns m.",
-                example: example + "print(m:\(name)():is_training())") { s in
+                example: example + "print(m:\(name)():is_training())"
+            ) { s in
                 try s.checkModule(1, name).train(on)
                 lua_settop(s.L, 1)
                 return 1
             }
         }
-        def("is_training", "m:is_training()", "Whether m is in training mode.",
-            example: "print(nn.Dropout(0.1):eval():is_training())") { s in
+        def(
+            "is_training", "m:is_training()", "Whether m is in training mode.",
+            example: "print(nn.Dropout(0.1):eval():is_training())"
+        ) { s in
             s.push(try s.checkModule(1, "is_training").training)
             return 1
         }
-        def("module", "m:module(path)", "The submodule at a dotted path (\"\" is m itself).",
-            example: example + "print(m:module('2'))") { s in
+        def(
+            "module", "m:module(path)", "The submodule at a dotted path (\"\" is m itself).",
+            example: example + "print(m:module('2'))"
+        ) { s in
             let mod = try s.checkModule(1, "module")
             let path = try s.checkString(2, "module")
             guard let sub = mod.module(at: path) else {
@@ -147,31 +178,39 @@ extension LuaRuntime {
             s.push(sub)
             return 1
         }
-        def("named_modules", "m:named_modules()", "The dotted names of m (\"\") and every submodule, depth first.",
-            example: example + "print(table.concat(m:named_modules(), ', '))") { s in
+        def(
+            "named_modules", "m:named_modules()", "The dotted names of m (\"\") and every submodule, depth first.",
+            example: example + "print(table.concat(m:named_modules(), ', '))"
+        ) { s in
             s.push(names: try s.checkModule(1, "named_modules").namedModules().map(\.name))
             return 1
         }
-        def("replace", "m:replace(path, module)", "Puts module where the submodule at path was (wrapping a layer); returns the old one.",
-            example: example + "local old = m:replace('1', nn.GELU())\nprint(old, m:module('1'))") { s in
+        def(
+            "replace", "m:replace(path, module)", "Puts module where the submodule at path was (wrapping a layer); returns the old one.",
+            example: example + "local old = m:replace('1', nn.GELU())\nprint(old, m:module('1'))"
+        ) { s in
             let mod = try s.checkModule(1, "replace")
             let path = try s.checkString(2, "replace")
             let new = try s.checkModule(3, "replace")
             s.push(try mod.replaceModule(at: path, with: new))
             return 1
         }
-        def("add_hook", "m:add_hook(pattern, function(name, output) ... end)",
+        def(
+            "add_hook", "m:add_hook(pattern, function(name, output) ... end)",
             "Calls the function after the forward pass of every submodule whose dotted name matches pattern; returns a handle.",
             details: """
                 pattern is a glob matched against whole names ("" is m itself, "*" every module,
                 "0" the first child of a Sequential). The function gets the module's name and
                 output tensor; its errors stop the forward pass. handle:remove() detaches it.
                 """,
-            example: example + "local h = m:add_hook('*', function(name, y) print(name, y:shape()[2]) end)\nm(tensor.randn(1, 4))\nh:remove()") { s in
+            example: example + "local h = m:add_hook('*', function(name, y) print(name, y:shape()[2]) end)\nm(tensor.randn(1, 4))\nh:remove()"
+        ) { s in
             try self.addHook(s)
         }
-        def("zero_grad", "m:zero_grad()", "Clears the gradient of every parameter.",
-            example: example + "m(tensor.randn(2, 4)):sum():backward()\nm:zero_grad()\nprint(m:module('0'):parameters().weight.grad)") { s in
+        def(
+            "zero_grad", "m:zero_grad()", "Clears the gradient of every parameter.",
+            example: example + "m(tensor.randn(2, 4)):sum():backward()\nm:zero_grad()\nprint(m:module('0'):parameters().weight.grad)"
+        ) { s in
             try s.checkModule(1, "zero_grad").zeroGrad()
             return 0
         }
@@ -179,9 +218,11 @@ extension LuaRuntime {
             s.push(try s.checkModule(1, "type").typeName)
             return 1
         }
-        def("to", "m:to(dtype)", "Converts every parameter and buffer to dtype (\"f32\" or \"f64\"); returns m.",
+        def(
+            "to", "m:to(dtype)", "Converts every parameter and buffer to dtype (\"f32\" or \"f64\"); returns m.",
             details: "Frozen parameters stay frozen; optimizers built before hold the old tensors, so build them after.",
-            example: "print(nn.Linear(2, 3):to('f64'):parameters().weight:dtype())") { s in
+            example: "print(nn.Linear(2, 3):to('f64'):parameters().weight:dtype())"
+        ) { s in
             let mod = try s.checkModule(1, "to")
             let name = try s.checkString(2, "to")
             guard let dt = DType(rawValue: name), dt.isFloatingPoint else {

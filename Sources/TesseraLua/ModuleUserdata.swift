@@ -97,7 +97,8 @@ extension LuaRuntime {
         setMethodIndex(methodsKey: moduleMethodsKey, qualifiedName: "index") { s in
             let m = try s.checkModule(1, "index")
             if let name = s.string(at: 2), lua_type(s.L, 2) == LUA_TSTRING,
-               let child = m.children.first(where: { $0.name == name })?.module {
+                let child = m.children.first(where: { $0.name == name })?.module
+            {
                 s.push(child)
             } else {
                 s.pushNil()

@@ -74,25 +74,35 @@ extension LuaRuntime {
             return n
         }
 
-        lib.defQualified("Encoder", "nn.Encoder(config [, {pooler=}])", "A BERT / XLM-R encoder (HF BertModel) with a pooler unless pooler = false.",
-                         details: configNote + "\nm(ids [, {attention_mask=, token_type_ids=, return_attentions=}]) returns\n{last_hidden_state=, hidden_states={...}, attentions={...}, pooled=}.",
-                         example: "tensor.manual_seed(0)\n" + config + ids + "local out = nn.Encoder(config)(ids)\nprint(out.last_hidden_state:shape()[3], #out.hidden_states, out.pooled:shape()[2])") { s in
+        lib.defQualified(
+            "Encoder", "nn.Encoder(config [, {pooler=}])", "A BERT / XLM-R encoder (HF BertModel) with a pooler unless pooler = false.",
+            details: configNote
+                + "\nm(ids [, {attention_mask=, token_type_ids=, return_attentions=}]) returns\n{last_hidden_state=, hidden_states={...}, attentions={...}, pooled=}.",
+            example: "tensor.manual_seed(0)\n" + config + ids
+                + "local out = nn.Encoder(config)(ids)\nprint(out.last_hidden_state:shape()[3], #out.hidden_states, out.pooled:shape()[2])"
+        ) { s in
             let (c, _) = try encoderConfig(s, "nn.Encoder")
             let opts = try s.options(2, "nn.Encoder", allowed: ["pooler"])
             s.push(try EncoderModel(c, pooler: try opts.bool("pooler") ?? true))
             return 1
         }
-        lib.defQualified("EncoderForMaskedLM", "nn.EncoderForMaskedLM(config)", "An encoder with BERT's masked-LM head (HF BertForMaskedLM).",
-                         details: configNote + "\nThe head's decoder shares the word embeddings unless config.tie_word_embeddings = false.\nm(ids [, options]) returns logits (B, T, vocab) and the encoder's output table.",
-                         example: "tensor.manual_seed(0)\n" + config + ids + "local logits = nn.EncoderForMaskedLM(config)(ids)\nprint(logits:shape()[3])") { s in
+        lib.defQualified(
+            "EncoderForMaskedLM", "nn.EncoderForMaskedLM(config)", "An encoder with BERT's masked-LM head (HF BertForMaskedLM).",
+            details: configNote
+                + "\nThe head's decoder shares the word embeddings unless config.tie_word_embeddings = false.\nm(ids [, options]) returns logits (B, T, vocab) and the encoder's output table.",
+            example: "tensor.manual_seed(0)\n" + config + ids + "local logits = nn.EncoderForMaskedLM(config)(ids)\nprint(logits:shape()[3])"
+        ) { s in
             let (c, dict) = try encoderConfig(s, "nn.EncoderForMaskedLM")
             s.push(try EncoderForMaskedLM(c, tieWordEmbeddings: (dict["tie_word_embeddings"] as? Bool) ?? true))
             return 1
         }
-        lib.defQualified("EncoderForTokenClassification", "nn.EncoderForTokenClassification(config, num_labels [, {classifier_dropout=}])",
-                         "An encoder with a label per token (HF BertForTokenClassification).",
-                         details: configNote + "\nm(ids [, options]) returns logits (B, T, num_labels) and the encoder's output table.",
-                         example: "tensor.manual_seed(0)\n" + config + ids + "local logits = nn.EncoderForTokenClassification(config, 3)(ids)\nprint(logits:shape()[3])") { s in
+        lib.defQualified(
+            "EncoderForTokenClassification", "nn.EncoderForTokenClassification(config, num_labels [, {classifier_dropout=}])",
+            "An encoder with a label per token (HF BertForTokenClassification).",
+            details: configNote + "\nm(ids [, options]) returns logits (B, T, num_labels) and the encoder's output table.",
+            example: "tensor.manual_seed(0)\n" + config + ids
+                + "local logits = nn.EncoderForTokenClassification(config, 3)(ids)\nprint(logits:shape()[3])"
+        ) { s in
             let fn = "nn.EncoderForTokenClassification"
             let (c, dict) = try encoderConfig(s, fn)
             let n = try labels(s, fn)
@@ -100,28 +110,39 @@ extension LuaRuntime {
             s.push(try EncoderForTokenClassification(c, numLabels: n, classifierDropout: try classifierDropout(opts, dict)))
             return 1
         }
-        lib.defQualified("EncoderForSequenceClassification",
-                         "nn.EncoderForSequenceClassification(config, num_labels [, {use_pooler=, classifier_dropout=}])",
-                         "An encoder with a label per sequence, read from the first token (HF BertForSequenceClassification).",
-                         details: configNote + "\nm(ids [, options]) returns logits (B, num_labels) and the encoder's output table.",
-                         example: "tensor.manual_seed(0)\n" + config + ids + "local logits = nn.EncoderForSequenceClassification(config, 2)(ids)\nprint(logits)") { s in
+        lib.defQualified(
+            "EncoderForSequenceClassification",
+            "nn.EncoderForSequenceClassification(config, num_labels [, {use_pooler=, classifier_dropout=}])",
+            "An encoder with a label per sequence, read from the first token (HF BertForSequenceClassification).",
+            details: configNote + "\nm(ids [, options]) returns logits (B, num_labels) and the encoder's output table.",
+            example: "tensor.manual_seed(0)\n" + config + ids + "local logits = nn.EncoderForSequenceClassification(config, 2)(ids)\nprint(logits)"
+        ) { s in
             let fn = "nn.EncoderForSequenceClassification"
             let (c, dict) = try encoderConfig(s, fn)
             let n = try labels(s, fn)
             let opts = try s.options(3, fn, allowed: ["use_pooler", "classifier_dropout"])
-            s.push(try EncoderForSequenceClassification(c, numLabels: n, usePooler: try opts.bool("use_pooler") ?? true,
-                                                        classifierDropout: try classifierDropout(opts, dict)))
+            s.push(
+                try EncoderForSequenceClassification(
+                    c, numLabels: n, usePooler: try opts.bool("use_pooler") ?? true,
+                    classifierDropout: try classifierDropout(opts, dict)))
             return 1
         }
-        lib.defQualified("Decoder", "nn.Decoder(config)", "A LLaMA style decoder (HF LlamaModel).",
-                         details: configNote + "\nm(ids [, {attention_mask=, return_attentions=}]) returns\n{last_hidden_state=, hidden_states={...}, attentions={...}}.",
-                         example: "tensor.manual_seed(0)\n" + config + ids + "print(nn.Decoder(config)(ids).last_hidden_state:shape()[3])") { s in
+        lib.defQualified(
+            "Decoder", "nn.Decoder(config)", "A LLaMA style decoder (HF LlamaModel).",
+            details: configNote
+                + "\nm(ids [, {attention_mask=, return_attentions=}]) returns\n{last_hidden_state=, hidden_states={...}, attentions={...}}.",
+            example: "tensor.manual_seed(0)\n" + config + ids + "print(nn.Decoder(config)(ids).last_hidden_state:shape()[3])"
+        ) { s in
             s.push(try DecoderModel(try DecoderConfig(huggingFace: try s.configDictionary(1, "nn.Decoder"))))
             return 1
         }
-        lib.defQualified("DecoderForCausalLM", "nn.DecoderForCausalLM(config)", "A decoder with its language-model head (HF LlamaForCausalLM).",
-                         details: configNote + "\nconfig.tie_word_embeddings shares lm_head with the token embeddings.\nm(ids [, options]) returns logits (B, T, vocab) and the decoder's output table.",
-                         example: "tensor.manual_seed(0)\n" + config + ids + "local m = nn.DecoderForCausalLM(config)\nlocal logits = m(ids)\n-- next-token loss: position t predicts token t + 1\nlocal T = ids:size(2)\nprint(nn.cross_entropy(logits:narrow(2, 1, T - 1), ids:narrow(2, 2, T - 1)))") { s in
+        lib.defQualified(
+            "DecoderForCausalLM", "nn.DecoderForCausalLM(config)", "A decoder with its language-model head (HF LlamaForCausalLM).",
+            details: configNote
+                + "\nconfig.tie_word_embeddings shares lm_head with the token embeddings.\nm(ids [, options]) returns logits (B, T, vocab) and the decoder's output table.",
+            example: "tensor.manual_seed(0)\n" + config + ids
+                + "local m = nn.DecoderForCausalLM(config)\nlocal logits = m(ids)\n-- next-token loss: position t predicts token t + 1\nlocal T = ids:size(2)\nprint(nn.cross_entropy(logits:narrow(2, 1, T - 1), ids:narrow(2, 2, T - 1)))"
+        ) { s in
             s.push(try DecoderForCausalLM(try DecoderConfig(huggingFace: try s.configDictionary(1, "nn.DecoderForCausalLM"))))
             return 1
         }
@@ -136,44 +157,58 @@ extension LuaRuntime {
             }
             return r
         }
-        lib.defQualified("cross_entropy", "nn.cross_entropy(logits, targets [, {ignore_index=, label_smoothing=, reduction=}])",
-                         "Softmax cross-entropy of class ids under logits (..., C).",
-                         details: """
-                            targets (...) are integer class ids counting from 0 (0 .. C-1), as labels and
-                            token ids come in Hugging Face datasets: they are data, not Lua positions.
-                            Targets equal to ignore_index (default -100) count for nothing. reduction is
-                            \(reductions). Predicted class ids are logits:argmax(-1) - 1.
-                            """,
-                         example: "local logits = tensor.from{{2.0, 0.5, -1.0}, {0.1, 0.2, 3.0}}\nlocal labels = tensor.from({0, 2}, {dtype = 'i64'})\nprint(nn.cross_entropy(logits, labels))\nprint(nn.cross_entropy(logits, tensor.from({0, -100}, {dtype = 'i64'}), {reduction = 'none'}))") { s in
+        lib.defQualified(
+            "cross_entropy", "nn.cross_entropy(logits, targets [, {ignore_index=, label_smoothing=, reduction=}])",
+            "Softmax cross-entropy of class ids under logits (..., C).",
+            details: """
+                targets (...) are integer class ids counting from 0 (0 .. C-1), as labels and
+                token ids come in Hugging Face datasets: they are data, not Lua positions.
+                Targets equal to ignore_index (default -100) count for nothing. reduction is
+                \(reductions). Predicted class ids are logits:argmax(-1) - 1.
+                """,
+            example:
+                "local logits = tensor.from{{2.0, 0.5, -1.0}, {0.1, 0.2, 3.0}}\nlocal labels = tensor.from({0, 2}, {dtype = 'i64'})\nprint(nn.cross_entropy(logits, labels))\nprint(nn.cross_entropy(logits, tensor.from({0, -100}, {dtype = 'i64'}), {reduction = 'none'}))"
+        ) { s in
             let fn = "nn.cross_entropy"
             let logits = try s.checkTensor(1, fn)
-            let targets = lua_type(s.L, 2) == LUA_TTABLE && s.tensor(at: 2) == nil
+            let targets =
+                lua_type(s.L, 2) == LUA_TTABLE && s.tensor(at: 2) == nil
                 ? try s.tensorFromTable(2, fn, dtype: .i64) : try s.checkTensor(2, fn)
             let opts = try s.options(3, fn, allowed: ["ignore_index", "label_smoothing", "reduction"])
-            s.push(try crossEntropy(logits, targets, ignoreIndex: try opts.int("ignore_index") ?? -100,
-                                    labelSmoothing: try opts.number("label_smoothing") ?? 0, reduction: try reduction(opts)))
+            s.push(
+                try crossEntropy(
+                    logits, targets, ignoreIndex: try opts.int("ignore_index") ?? -100,
+                    labelSmoothing: try opts.number("label_smoothing") ?? 0, reduction: try reduction(opts)))
             return 1
         }
-        lib.defQualified("mse_loss", "nn.mse_loss(prediction, target [, {reduction=}])", "Mean squared error (prediction - target)².",
-                         details: "The shapes must match. reduction is \(reductions).",
-                         example: "print(nn.mse_loss(tensor.from{1, 2, 3}, tensor.from{1, 2, 5}))") { s in
+        lib.defQualified(
+            "mse_loss", "nn.mse_loss(prediction, target [, {reduction=}])", "Mean squared error (prediction - target)².",
+            details: "The shapes must match. reduction is \(reductions).",
+            example: "print(nn.mse_loss(tensor.from{1, 2, 3}, tensor.from{1, 2, 5}))"
+        ) { s in
             let fn = "nn.mse_loss"
             let p = try s.checkTensor(1, fn), t = try s.checkTensorLike(2, fn)
             let opts = try s.options(3, fn, allowed: ["reduction"])
             s.push(try mseLoss(p, t, reduction: try reduction(opts)))
             return 1
         }
-        for (name, summary, kl) in [("kl_div", "KL(teacher ‖ student) of temperature-softened distributions, times T² (distillation).", true),
-                                    ("soft_cross_entropy", "-Σ p_teacher · log p_student of temperature-softened distributions, times T².", false)] {
-            lib.defQualified(name, "nn.\(name)(student_logits, teacher_logits [, {temperature=}])", summary,
-                             details: "Both (..., C); summed over classes, averaged over rows. The teacher gets no gradient. temperature defaults to 1.",
-                             example: "local s = tensor.from{{1.0, 2.0, 0.5}}\nlocal t = tensor.from{{1.5, 1.0, 0.0}}\nprint(nn.\(name)(s, t, {temperature = 2}))") { s in
+        for (name, summary, kl) in [
+            ("kl_div", "KL(teacher ‖ student) of temperature-softened distributions, times T² (distillation).", true),
+            ("soft_cross_entropy", "-Σ p_teacher · log p_student of temperature-softened distributions, times T².", false),
+        ] {
+            lib.defQualified(
+                name, "nn.\(name)(student_logits, teacher_logits [, {temperature=}])", summary,
+                details: "Both (..., C); summed over classes, averaged over rows. The teacher gets no gradient. temperature defaults to 1.",
+                example: "local s = tensor.from{{1.0, 2.0, 0.5}}\nlocal t = tensor.from{{1.5, 1.0, 0.0}}\nprint(nn.\(name)(s, t, {temperature = 2}))"
+            ) { s in
                 let fn = "nn." + name
                 let student = try s.checkTensor(1, fn), teacher = try s.checkTensor(2, fn)
                 let opts = try s.options(3, fn, allowed: ["temperature"])
                 let temperature = try opts.number("temperature") ?? 1
-                s.push(kl ? try klDivergence(student: student, teacher: teacher, temperature: temperature)
-                          : try softCrossEntropy(student: student, teacher: teacher, temperature: temperature))
+                s.push(
+                    kl
+                        ? try klDivergence(student: student, teacher: teacher, temperature: temperature)
+                        : try softCrossEntropy(student: student, teacher: teacher, temperature: temperature))
                 return 1
             }
         }

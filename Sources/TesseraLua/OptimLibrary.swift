@@ -47,44 +47,56 @@ extension LuaRuntime {
     func openOptimLibrary() {
         lua_createtable(L, 0, 8)
         let lib = LibraryBuilder(self, prefix: "optim")
-        Help.addTopic("optim", """
+        Help.addTopic(
+            "optim",
+            """
             optim: optimizers and learning-rate schedules. params is a module (its trainable
             parameters), a tensor, a list of tensors, a table name -> tensor, or a list of groups
             {{params = ..., lr = ...}, ...} whose options override the shared ones. A training step:
             loss:backward(); opt:step(); opt:zero_grad(). Methods: help("Optimizer").
             """)
         let sgdExample = "tensor.manual_seed(0)\nlocal m = nn.Linear(1, 1)\nlocal x = tensor.randn(16, 1)\nlocal y = x * 3 + 1\n"
-        let fitLoop = "for step = 1, 200 do\n  local loss = nn.mse_loss(m(x), y)\n  loss:backward(); opt:step(); opt:zero_grad()\nend\nprint(m:parameters().weight, m:parameters().bias)"
+        let fitLoop =
+            "for step = 1, 200 do\n  local loss = nn.mse_loss(m(x), y)\n  loss:backward(); opt:step(); opt:zero_grad()\nend\nprint(m:parameters().weight, m:parameters().bias)"
         let groupsNote = """
             params: see help("optim"). Groups: {{params = m:module('encoder'), lr = 1e-5},
             {params = m:module('classifier')}}; with groups, state dict names start with the group
             number ("2.weight.exp_avg"). schedule (optim.schedule.*) scales every group's lr.
             """
 
-        lib.defQualified("SGD", "optim.SGD(params [, {lr=, momentum=, dampening=, nesterov=, weight_decay=, schedule=}])",
-                         "Stochastic gradient descent with momentum (torch.optim.SGD); lr defaults to 1e-3.",
-                         details: groupsNote, example: sgdExample + "local opt = optim.SGD(m, {lr = 0.1, momentum = 0.9})\n" + fitLoop) { s in
+        lib.defQualified(
+            "SGD", "optim.SGD(params [, {lr=, momentum=, dampening=, nesterov=, weight_decay=, schedule=}])",
+            "Stochastic gradient descent with momentum (torch.optim.SGD); lr defaults to 1e-3.",
+            details: groupsNote, example: sgdExample + "local opt = optim.SGD(m, {lr = 0.1, momentum = 0.9})\n" + fitLoop
+        ) { s in
             let o = try self.makeOptimizer(s, "optim.SGD", allowed: sgdOptions, betas: false) { try SGD(groups: $0) }
             s.push(o)
             return 1
         }
         for (name, decoupled) in [("Adam", false), ("AdamW", true)] {
-            lib.defQualified(name, "optim.\(name)(params [, {lr=, betas={b1, b2}, eps=, weight_decay=, schedule=}])",
-                             decoupled ? "Adam with decoupled weight decay (torch.optim.AdamW): lr 1e-3, betas {0.9, 0.999}, eps 1e-8, weight_decay 0.01 by default."
-                                 : "Adam (torch.optim.Adam), weight_decay as an L2 term: lr 1e-3, betas {0.9, 0.999}, eps 1e-8 by default.",
-                             details: groupsNote, example: sgdExample + "local opt = optim.\(name)(m, {lr = 0.1, betas = {0.9, 0.99}})\n" + fitLoop) { s in
-                let o = try self.makeOptimizer(s, "optim." + name, allowed: adamOptions, betas: true,
-                                               weightDecay: decoupled ? 0.01 : 0) { groups in
+            lib.defQualified(
+                name, "optim.\(name)(params [, {lr=, betas={b1, b2}, eps=, weight_decay=, schedule=}])",
+                decoupled
+                    ? "Adam with decoupled weight decay (torch.optim.AdamW): lr 1e-3, betas {0.9, 0.999}, eps 1e-8, weight_decay 0.01 by default."
+                    : "Adam (torch.optim.Adam), weight_decay as an L2 term: lr 1e-3, betas {0.9, 0.999}, eps 1e-8 by default.",
+                details: groupsNote, example: sgdExample + "local opt = optim.\(name)(m, {lr = 0.1, betas = {0.9, 0.99}})\n" + fitLoop
+            ) { s in
+                let o = try self.makeOptimizer(
+                    s, "optim." + name, allowed: adamOptions, betas: true,
+                    weightDecay: decoupled ? 0.01 : 0
+                ) { groups in
                     decoupled ? try AdamW(groups: groups) : try Adam(groups: groups)
                 }
                 s.push(o)
                 return 1
             }
         }
-        lib.defQualified("clip_grad_norm", "optim.clip_grad_norm(params, max_norm)",
-                         "Scales all gradients together so their global L2 norm is at most max_norm; returns the norm before.",
-                         details: "params is a module (all its parameters), an optimizer, a tensor or a table of tensors.",
-                         example: "local w = tensor.from{3.0, 4.0}:requires_grad(true)\n;(w * w):sum():backward()\nprint(optim.clip_grad_norm({w}, 1), w.grad)") { s in
+        lib.defQualified(
+            "clip_grad_norm", "optim.clip_grad_norm(params, max_norm)",
+            "Scales all gradients together so their global L2 norm is at most max_norm; returns the norm before.",
+            details: "params is a module (all its parameters), an optimizer, a tensor or a table of tensors.",
+            example: "local w = tensor.from{3.0, 4.0}:requires_grad(true)\n;(w * w):sum():backward()\nprint(optim.clip_grad_norm({w}, 1), w.grad)"
+        ) { s in
             let fn = "optim.clip_grad_norm"
             let params: [Tensor]
             if let o = s.optimizer(at: 1) {
@@ -105,8 +117,10 @@ extension LuaRuntime {
     }
 
     /// Reads params (argument 1) and options (argument 2) and builds the optimizer.
-    private func makeOptimizer(_ s: LuaStack, _ fn: String, allowed: [String], betas: Bool, weightDecay: Double = 0,
-                               _ make: ([ParameterGroup]) throws -> Optimizer) throws -> Optimizer {
+    private func makeOptimizer(
+        _ s: LuaStack, _ fn: String, allowed: [String], betas: Bool, weightDecay: Double = 0,
+        _ make: ([ParameterGroup]) throws -> Optimizer
+    ) throws -> Optimizer {
         let raw = (betas ? ["betas"] : []) + ["schedule"]
         let opts = try s.options(2, fn, allowed: allowed, raw: raw)
         let shared = try optimizerOptions(s, opts, table: 2, fn, base: OptimizerOptions(lr: 1e-3, weightDecay: weightDecay))
@@ -167,8 +181,10 @@ extension LuaRuntime {
     }
 
     /// `base` with the options of the table at `table` applied
-    private func optimizerOptions(_ s: LuaStack, _ opts: LuaOptions, table: Int32, _ fn: String,
-                                  base: OptimizerOptions) throws -> OptimizerOptions {
+    private func optimizerOptions(
+        _ s: LuaStack, _ opts: LuaOptions, table: Int32, _ fn: String,
+        base: OptimizerOptions
+    ) throws -> OptimizerOptions {
         var o = base
         o.lr = try opts.number("lr") ?? o.lr
         o.weightDecay = try opts.number("weight_decay") ?? o.weightDecay
@@ -250,21 +266,31 @@ extension LuaRuntime {
             }
             return 1
         }
-        lib.defQualified("constant", "optim.schedule.constant([{warmup=}])", "Factor 1 after warm-up.", details: details,
-                         example: "local s = optim.schedule.constant{warmup = 4}\nprint(optim.schedule.factor(s, 2), optim.schedule.factor(s, 10))") { s in
+        lib.defQualified(
+            "constant", "optim.schedule.constant([{warmup=}])", "Factor 1 after warm-up.", details: details,
+            example: "local s = optim.schedule.constant{warmup = 4}\nprint(optim.schedule.factor(s, 2), optim.schedule.factor(s, 10))"
+        ) { s in
             try make(s, "constant", allowed: ["warmup"])
         }
-        lib.defQualified("linear", "optim.schedule.linear({warmup=, total=})", "Warm-up, then linear decay to 0 at step total.", details: details,
-                         example: "local s = optim.schedule.linear{warmup = 10, total = 110}\nprint(optim.schedule.factor(s, 5), optim.schedule.factor(s, 60))") { s in
+        lib.defQualified(
+            "linear", "optim.schedule.linear({warmup=, total=})", "Warm-up, then linear decay to 0 at step total.", details: details,
+            example: "local s = optim.schedule.linear{warmup = 10, total = 110}\nprint(optim.schedule.factor(s, 5), optim.schedule.factor(s, 60))"
+        ) { s in
             try make(s, "linear", allowed: ["warmup", "total"])
         }
-        lib.defQualified("cosine", "optim.schedule.cosine({warmup=, total=, min_factor=})", "Warm-up, then half a cosine down to min_factor (default 0) at step total.",
-                         details: details,
-                         example: "local s = optim.schedule.cosine{warmup = 0, total = 100, min_factor = 0.1}\nprint(optim.schedule.factor(s, 50), optim.schedule.factor(s, 100))") { s in
+        lib.defQualified(
+            "cosine", "optim.schedule.cosine({warmup=, total=, min_factor=})",
+            "Warm-up, then half a cosine down to min_factor (default 0) at step total.",
+            details: details,
+            example:
+                "local s = optim.schedule.cosine{warmup = 0, total = 100, min_factor = 0.1}\nprint(optim.schedule.factor(s, 50), optim.schedule.factor(s, 100))"
+        ) { s in
             try make(s, "cosine", allowed: ["warmup", "total", "min_factor"])
         }
-        lib.defQualified("factor", "optim.schedule.factor(schedule, steps)", "The factor the learning rate is multiplied by after steps optimizer steps.",
-                         example: "print(optim.schedule.factor(optim.schedule.linear{total = 10}, 5))") { s in
+        lib.defQualified(
+            "factor", "optim.schedule.factor(schedule, steps)", "The factor the learning rate is multiplied by after steps optimizer steps.",
+            example: "print(optim.schedule.factor(optim.schedule.linear{total = 10}, 5))"
+        ) { s in
             let sched = try self.schedule(s, 1, "optim.schedule.factor", arg: 1, label: "schedule")
             let n = try s.checkInt(2, "optim.schedule.factor")
             guard n >= 0 else { throw LuaError.argument(2, "optim.schedule.factor", "steps must be non-negative, got \(n)") }

@@ -32,14 +32,16 @@ extension LuaRuntime {
         _ = luaL_newmetatable(L, name)
         lua_pushvalue(L, -1)
         lua_rawsetp(L, luashim_registryindex(), key)
-        lua_pushcclosure(L, { L in
-            if let L, let ud = lua_touserdata(L, 1) {
-                let slot = ud.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
-                if let p = slot.pointee { Unmanaged<AnyObject>.fromOpaque(p).release() }
-                slot.pointee = nil
-            }
-            return 0
-        }, 0)
+        lua_pushcclosure(
+            L,
+            { L in
+                if let L, let ud = lua_touserdata(L, 1) {
+                    let slot = ud.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+                    if let p = slot.pointee { Unmanaged<AnyObject>.fromOpaque(p).release() }
+                    slot.pointee = nil
+                }
+                return 0
+            }, 0)
         lua_setfield(L, -2, "__gc")
         LuaStack(L).push(shownAs)
         lua_setfield(L, -2, "__metatable")
@@ -47,8 +49,10 @@ extension LuaRuntime {
 
     /// `__index` looking `key` up in the method table stored under `methodsKey`; `fallback`
     /// handles keys that are not methods (pushes one value).
-    func setMethodIndex(methodsKey: UnsafeMutableRawPointer, qualifiedName: String,
-                        fallback: @escaping (LuaStack) throws -> Void) {
+    func setMethodIndex(
+        methodsKey: UnsafeMutableRawPointer, qualifiedName: String,
+        fallback: @escaping (LuaStack) throws -> Void
+    ) {
         setFunction("__index", qualifiedName: qualifiedName) { s in
             lua_rawgetp(s.L, luashim_registryindex(), methodsKey)
             lua_pushvalue(s.L, 2)

@@ -17,14 +17,16 @@ extension LuaRuntime {
         lua_rawsetp(L, luashim_registryindex(), tensorMetatableKey)
         // __gc runs for every tensor Lua frees, so it is a plain C function (it cannot fail, so it
         // needs no trampoline); __metatable hides the metatable, so __gc only ever sees tensors
-        lua_pushcclosure(L, { L in
-            if let L, let ud = lua_touserdata(L, 1) {
-                let slot = ud.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
-                if let p = slot.pointee { Unmanaged<Tensor>.fromOpaque(p).release() }
-                slot.pointee = nil
-            }
-            return 0
-        }, 0)
+        lua_pushcclosure(
+            L,
+            { L in
+                if let L, let ud = lua_touserdata(L, 1) {
+                    let slot = ud.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+                    if let p = slot.pointee { Unmanaged<Tensor>.fromOpaque(p).release() }
+                    slot.pointee = nil
+                }
+                return 0
+            }, 0)
         lua_setfield(L, -2, "__gc")
         LuaStack(L).push("tensor")
         lua_setfield(L, -2, "__metatable")
@@ -74,7 +76,9 @@ extension LuaRuntime {
                 guard t.rank > 0 else { throw LuaError("cannot index a 0-d tensor (use x:fill_(v))") }
                 let i = try s.checkIndex(2, "newindex", size: t.shape[0])
                 let view = try t.select(0, i)
-                if let d = s.number(at: 3) { view.fill_(d) } else {
+                if let d = s.number(at: 3) {
+                    view.fill_(d)
+                } else {
                     try view.copy_(try s.checkTensorLike(3, "newindex"))
                 }
                 return 0

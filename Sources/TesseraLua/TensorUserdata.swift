@@ -56,19 +56,24 @@ extension LuaStack {
         var values: [Double] = []
         var allBool = true
         var leafDepth: Int? = nil
-        try collect(lua_absindex(L, i), depth: 0, shape: &shape, values: &values, allBool: &allBool,
-                    leafDepth: &leafDepth, fn: fn, arg: i)
+        try collect(
+            lua_absindex(L, i), depth: 0, shape: &shape, values: &values, allBool: &allBool,
+            leafDepth: &leafDepth, fn: fn, arg: i)
         let dt = dtype ?? (values.isEmpty ? .f32 : allBool ? .bool : .f32)
         let t = try Tensor.empty(shape, dtype: dt, op: fn)
         for (k, v) in values.enumerated() { t.setFlat(k, v) }
         return t
     }
 
-    private func collect(_ t: Int32, depth: Int, shape: inout [Int], values: inout [Double], allBool: inout Bool,
-                         leafDepth: inout Int?, fn: String, arg: Int32) throws {
+    private func collect(
+        _ t: Int32, depth: Int, shape: inout [Int], values: inout [Double], allBool: inout Bool,
+        leafDepth: inout Int?, fn: String, arg: Int32
+    ) throws {
         guard depth < 32 else { throw LuaError.argument(arg, fn, "table nested too deeply") }
         let n = Int(lua_rawlen(L, t))
-        if depth == shape.count { shape.append(n) } else if shape[depth] != n {
+        if depth == shape.count {
+            shape.append(n)
+        } else if shape[depth] != n {
             throw LuaError.argument(arg, fn, "ragged nested table: a row at depth \(depth + 1) has \(n) elements, expected \(shape[depth])")
         }
         let ragged = LuaError.argument(arg, fn, "ragged nested table: numbers and tables mixed at depth \(depth + 1)")
@@ -77,8 +82,9 @@ extension LuaStack {
             defer { lua_settop(L, -2) }
             if ty == LUA_TTABLE {
                 if let leaf = leafDepth, depth >= leaf { throw ragged }
-                try collect(lua_absindex(L, -1), depth: depth + 1, shape: &shape, values: &values, allBool: &allBool,
-                            leafDepth: &leafDepth, fn: fn, arg: arg)
+                try collect(
+                    lua_absindex(L, -1), depth: depth + 1, shape: &shape, values: &values, allBool: &allBool,
+                    leafDepth: &leafDepth, fn: fn, arg: arg)
             } else if ty == LUA_TNUMBER || ty == LUA_TBOOLEAN {
                 if leafDepth == nil { leafDepth = depth }
                 guard leafDepth == depth, shape.count == depth + 1 else { throw ragged }

@@ -5,7 +5,7 @@
 import CLua
 import LuaShim
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct TrainingProgress {

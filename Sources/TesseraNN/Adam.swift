@@ -6,17 +6,23 @@
 import TesseraTensor
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public class Adam: Optimizer {
     /// whether weight decay is decoupled (AdamW) rather than an L2 term in the gradient
     public let decoupled: Bool
 
-    public convenience init(_ parameters: [(name: String, tensor: Tensor)], lr: Double = 1e-3, beta1: Double = 0.9,
-                            beta2: Double = 0.999, eps: Double = 1e-8, weightDecay: Double = 0) throws {
-        try self.init(groups: [ParameterGroup(parameters, OptimizerOptions(
-            lr: lr, weightDecay: weightDecay, beta1: beta1, beta2: beta2, eps: eps))])
+    public convenience init(
+        _ parameters: [(name: String, tensor: Tensor)], lr: Double = 1e-3, beta1: Double = 0.9,
+        beta2: Double = 0.999, eps: Double = 1e-8, weightDecay: Double = 0
+    ) throws {
+        try self.init(groups: [
+            ParameterGroup(
+                parameters,
+                OptimizerOptions(
+                    lr: lr, weightDecay: weightDecay, beta1: beta1, beta2: beta2, eps: eps))
+        ])
     }
 
     /// the designated initialiser; AdamW is the public way to ask for decoupled decay
@@ -43,8 +49,9 @@ public class Adam: Optimizer {
         state["exp_avg_sq"] = v
         state["step"] = try Tensor.scalar(Double(step), dtype: .i64)
         let bc1 = 1 - Glibc.pow(o.beta1, Double(step)), bc2 = 1 - Glibc.pow(o.beta2, Double(step))
-        let c = AdamConstants(stepSize: lr / bc1, invSqrtBC2: 1 / bc2.squareRoot(), beta1: o.beta1, beta2: o.beta2, eps: o.eps,
-                              l2: decoupled ? 0 : o.weightDecay, keep: decoupled ? 1 - lr * o.weightDecay : 1)
+        let c = AdamConstants(
+            stepSize: lr / bc1, invSqrtBC2: 1 / bc2.squareRoot(), beta1: o.beta1, beta2: o.beta2, eps: o.eps,
+            l2: decoupled ? 0 : o.weightDecay, keep: decoupled ? 1 - lr * o.weightDecay : 1)
         if p.dtype == .f32 {
             adamUpdate(p, grad, m, v, c, Float.self)
         } else {
@@ -55,10 +62,16 @@ public class Adam: Optimizer {
 
 /// Adam with decoupled weight decay (Loshchilov & Hutter): torch.optim.AdamW, default decay 0.01.
 public final class AdamW: Adam {
-    public convenience init(_ parameters: [(name: String, tensor: Tensor)], lr: Double = 1e-3, beta1: Double = 0.9,
-                            beta2: Double = 0.999, eps: Double = 1e-8, weightDecay: Double = 1e-2) throws {
-        try self.init(groups: [ParameterGroup(parameters, OptimizerOptions(
-            lr: lr, weightDecay: weightDecay, beta1: beta1, beta2: beta2, eps: eps))])
+    public convenience init(
+        _ parameters: [(name: String, tensor: Tensor)], lr: Double = 1e-3, beta1: Double = 0.9,
+        beta2: Double = 0.999, eps: Double = 1e-8, weightDecay: Double = 1e-2
+    ) throws {
+        try self.init(groups: [
+            ParameterGroup(
+                parameters,
+                OptimizerOptions(
+                    lr: lr, weightDecay: weightDecay, beta1: beta1, beta2: beta2, eps: eps))
+        ])
     }
 
     public required convenience init(groups: [ParameterGroup]) throws {
@@ -76,16 +89,19 @@ private func adamUpdate<T: FloatMath>(_ p: Tensor, _ g: Tensor, _ m: Tensor, _ v
     let pp = p.mutablePointer(T.self), gp = g.pointer(T.self)
     let mp = m.mutablePointer(T.self), vp = v.mutablePointer(T.self)
     forChunks(p.numel) { lo, n in
-        adamKernel(pp + lo, gp + lo, mp + lo, vp + lo, n, T(c.stepSize), T(c.invSqrtBC2), T(c.beta1), T(c.beta2),
-                   T(c.eps), T(c.l2), T(c.keep))
+        adamKernel(
+            pp + lo, gp + lo, mp + lo, vp + lo, n, T(c.stepSize), T(c.invSqrtBC2), T(c.beta1), T(c.beta2),
+            T(c.eps), T(c.l2), T(c.keep))
     }
 }
 
 /// p (n), g (n), m (n), v (n): every array read once and written once
 @inline(__always)
-private func adamKernel<T: FloatMath>(_ p: UnsafeMutablePointer<T>, _ g: UnsafePointer<T>, _ m: UnsafeMutablePointer<T>,
-                                      _ v: UnsafeMutablePointer<T>, _ n: Int, _ stepSize: T, _ invSqrtBC2: T,
-                                      _ b1: T, _ b2: T, _ eps: T, _ l2: T, _ keep: T) {
+private func adamKernel<T: FloatMath>(
+    _ p: UnsafeMutablePointer<T>, _ g: UnsafePointer<T>, _ m: UnsafeMutablePointer<T>,
+    _ v: UnsafeMutablePointer<T>, _ n: Int, _ stepSize: T, _ invSqrtBC2: T,
+    _ b1: T, _ b2: T, _ eps: T, _ l2: T, _ keep: T
+) {
     for i in 0..<n {
         let w = p[i]
         let d = g[i] + l2 * w

@@ -27,9 +27,11 @@ public final class MultiHeadAttention: Module {
     }
 
     /// query (dim -> heads·headDim), key and value (dim -> kvHeads·headDim), output (heads·headDim -> dim)
-    public init(dim: Int, heads: Int, kvHeads: Int? = nil, headDim: Int? = nil, bias: Bool = true,
-                causal: Bool = false, rope: RotaryEmbedding? = nil, dropout: Double = 0,
-                generator: Generator = .shared) throws {
+    public init(
+        dim: Int, heads: Int, kvHeads: Int? = nil, headDim: Int? = nil, bias: Bool = true,
+        causal: Bool = false, rope: RotaryEmbedding? = nil, dropout: Double = 0,
+        generator: Generator = .shared
+    ) throws {
         let kv = kvHeads ?? heads
         guard heads > 0, kv > 0, heads % kv == 0 else {
             throw TensorError("MultiHeadAttention", "heads (\(heads)) must be a positive multiple of kv heads (\(kv))")
@@ -69,8 +71,10 @@ public final class MultiHeadAttention: Module {
     /// Self-attention over x (B, T, dim). `paddingMask` (B, T) marks real tokens with true / non-zero
     /// (Hugging Face's attention_mask); padded keys get no attention. `positionOffset` shifts the
     /// rotary positions (decoding after a prefix).
-    public func callAsFunction(_ x: Tensor, paddingMask: Tensor? = nil, causal: Bool? = nil, positionOffset: Int = 0,
-                               returnProbabilities: Bool = false) throws -> Result {
+    public func callAsFunction(
+        _ x: Tensor, paddingMask: Tensor? = nil, causal: Bool? = nil, positionOffset: Int = 0,
+        returnProbabilities: Bool = false
+    ) throws -> Result {
         let r = try attend(x, paddingMask, causal ?? self.causal, positionOffset, returnProbabilities)
         return Result(output: try runForwardHooks(r.output), probabilities: r.probabilities)
     }
@@ -81,8 +85,10 @@ public final class MultiHeadAttention: Module {
     }
 
     /// the attention itself, without hooks (callers run them once)
-    private func attend(_ x: Tensor, _ paddingMask: Tensor?, _ causal: Bool, _ positionOffset: Int,
-                        _ returnProbabilities: Bool) throws -> Result {
+    private func attend(
+        _ x: Tensor, _ paddingMask: Tensor?, _ causal: Bool, _ positionOffset: Int,
+        _ returnProbabilities: Bool
+    ) throws -> Result {
         guard x.rank == 3, x.shape[2] == dim else {
             throw TensorError("MultiHeadAttention", "expects input (B, T, \(dim)), got \(dimsString(x.shape))")
         }
@@ -96,8 +102,9 @@ public final class MultiHeadAttention: Module {
             q = try rope.apply(q, offset: positionOffset)
             k = try rope.apply(k, offset: positionOffset)
         }
-        let blocked = try attentionBlockMask(batch: b, length: t, paddingMask: paddingMask, causal: causal,
-                                             op: "MultiHeadAttention")
+        let blocked = try attentionBlockMask(
+            batch: b, length: t, paddingMask: paddingMask, causal: causal,
+            op: "MultiHeadAttention")
         let (context, probs) = try scaledDotProductAttention(q, k, v, blocked: blocked, dropout: dropout)
         return Result(output: try output(context), probabilities: returnProbabilities ? probs : nil)
     }

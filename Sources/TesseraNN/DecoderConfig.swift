@@ -29,11 +29,13 @@ public struct DecoderConfig: Sendable, Equatable {
     public var attentionDropout: Double
     public var initializerRange: Double
 
-    public init(vocabSize: Int, hiddenSize: Int, numHiddenLayers: Int, numAttentionHeads: Int, numKeyValueHeads: Int? = nil,
-                intermediateSize: Int, headDim: Int? = nil, hiddenAct: String = "silu", maxPositionEmbeddings: Int = 2048,
-                rmsNormEps: Double = 1e-6, ropeTheta: Double = 10_000, tieWordEmbeddings: Bool = false,
-                attentionBias: Bool = false, padTokenId: Int? = nil, attentionDropout: Double = 0,
-                initializerRange: Double = 0.02) throws {
+    public init(
+        vocabSize: Int, hiddenSize: Int, numHiddenLayers: Int, numAttentionHeads: Int, numKeyValueHeads: Int? = nil,
+        intermediateSize: Int, headDim: Int? = nil, hiddenAct: String = "silu", maxPositionEmbeddings: Int = 2048,
+        rmsNormEps: Double = 1e-6, ropeTheta: Double = 10_000, tieWordEmbeddings: Bool = false,
+        attentionBias: Bool = false, padTokenId: Int? = nil, attentionDropout: Double = 0,
+        initializerRange: Double = 0.02
+    ) throws {
         (self.vocabSize, self.hiddenSize, self.numHiddenLayers) = (vocabSize, hiddenSize, numHiddenLayers)
         (self.numAttentionHeads, self.numKeyValueHeads) = (numAttentionHeads, numKeyValueHeads ?? numAttentionHeads)
         (self.intermediateSize, self.hiddenAct) = (intermediateSize, hiddenAct)
@@ -69,9 +71,11 @@ public struct DecoderConfig: Sendable, Equatable {
 
     private func validate(headDimGiven: Bool) throws {
         func fail(_ message: String) -> TensorError { TensorError("DecoderConfig", message) }
-        for (name, v) in [("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("num_hidden_layers", numHiddenLayers),
-                          ("num_attention_heads", numAttentionHeads), ("num_key_value_heads", numKeyValueHeads),
-                          ("intermediate_size", intermediateSize), ("max_position_embeddings", maxPositionEmbeddings)]
+        for (name, v) in [
+            ("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("num_hidden_layers", numHiddenLayers),
+            ("num_attention_heads", numAttentionHeads), ("num_key_value_heads", numKeyValueHeads),
+            ("intermediate_size", intermediateSize), ("max_position_embeddings", maxPositionEmbeddings),
+        ]
         where v <= 0 {
             throw fail("\(name) must be positive, got \(v)")
         }

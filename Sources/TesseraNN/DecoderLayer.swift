@@ -33,8 +33,9 @@ public final class DecoderAttention: Module {
         // (B, T, n·hd) -> (B, n, T, hd)
         func split(_ name: String, _ n: Int) throws -> Tensor { try child(name)(x).reshape([b, t, n, headDim]).transpose(1, 2) }
         let q = try rope.apply(split("q_proj", heads)), k = try rope.apply(split("k_proj", kvHeads))
-        let r = try scaledDotProductAttention(q, k, split("v_proj", kvHeads), blocked: mask,
-                                              dropout: child("dropout", as: Dropout.self))
+        let r = try scaledDotProductAttention(
+            q, k, split("v_proj", kvHeads), blocked: mask,
+            dropout: child("dropout", as: Dropout.self))
         return (try runForwardHooks(child("o_proj")(r.context)), r.probabilities)
     }
 

@@ -26,11 +26,17 @@ public final class DecoderModel: Module {
         self.config = config
         super.init()
         let rope = try RotaryEmbedding(headDim: config.headDim, base: config.ropeTheta)
-        try registerModule("embed_tokens", Embedding(config.vocabSize, config.hiddenSize, paddingIndex: config.padTokenId,
-                                                     generator: generator))
-        try registerModule("layers", ModuleList((0..<config.numHiddenLayers).map { _ in
-            try DecoderLayer(config, rope: rope, generator: generator)
-        }))
+        try registerModule(
+            "embed_tokens",
+            Embedding(
+                config.vocabSize, config.hiddenSize, paddingIndex: config.padTokenId,
+                generator: generator))
+        try registerModule(
+            "layers",
+            ModuleList(
+                (0..<config.numHiddenLayers).map { _ in
+                    try DecoderLayer(config, rope: rope, generator: generator)
+                }))
         try registerModule("norm", RMSNorm(config.hiddenSize, eps: config.rmsNormEps))
         try registerModule("rotary_emb", rope)
         if initialize { try initializeWeights(std: config.initializerRange, generator: generator) }
@@ -55,8 +61,9 @@ public final class DecoderModel: Module {
         guard ids.shape[1] <= config.maxPositionEmbeddings else {
             throw TensorError("DecoderModel", "\(ids.shape[1]) tokens exceed max_position_embeddings \(config.maxPositionEmbeddings)")
         }
-        let mask = try attentionBlockMask(batch: ids.shape[0], length: ids.shape[1], paddingMask: attentionMask,
-                                          causal: true, op: "DecoderModel")
+        let mask = try attentionBlockMask(
+            batch: ids.shape[0], length: ids.shape[1], paddingMask: attentionMask,
+            causal: true, op: "DecoderModel")
         var h = try child("embed_tokens")(ids)
         var (states, attentions) = ([h], [Tensor]())
         for (_, layer) in try child("layers").children {
@@ -89,15 +96,19 @@ public final class DecoderForCausalLM: Module {
         self.config = config
         super.init()
         let model = try registerModule("model", DecoderModel(config, generator: generator, initialize: false))
-        let head = config.tieWordEmbeddings ? try Linear(weight: model.tokenEmbeddings)
+        let head =
+            config.tieWordEmbeddings
+            ? try Linear(weight: model.tokenEmbeddings)
             : try Linear(config.hiddenSize, config.vocabSize, bias: false, generator: generator)
         try registerModule("lm_head", head)
         try initializeWeights(std: config.initializerRange, generator: generator)
     }
 
     /// ids (B, T) -> logits (B, T, V) and the decoder's output
-    public func callAsFunction(_ ids: Tensor, attentionMask: Tensor? = nil,
-                               returnAttentions: Bool = false) throws -> (logits: Tensor, decoder: DecoderOutput) {
+    public func callAsFunction(
+        _ ids: Tensor, attentionMask: Tensor? = nil,
+        returnAttentions: Bool = false
+    ) throws -> (logits: Tensor, decoder: DecoderOutput) {
         let d = try child("model", as: DecoderModel.self)(ids, attentionMask: attentionMask, returnAttentions: returnAttentions)
         return (try runForwardHooks(child("lm_head")(d.lastHiddenState)), d)
     }

@@ -9,8 +9,10 @@ public final class EncoderForTokenClassification: Module {
     public let numLabels: Int
 
     /// `classifierDropout` defaults to the config's hidden dropout, as in transformers
-    public init(_ config: EncoderConfig, numLabels: Int, classifierDropout: Double? = nil,
-                generator: Generator = .shared) throws {
+    public init(
+        _ config: EncoderConfig, numLabels: Int, classifierDropout: Double? = nil,
+        generator: Generator = .shared
+    ) throws {
         (self.config, self.numLabels) = (config, numLabels)
         super.init()
         try registerModule("bert", EncoderModel(config, pooler: false, generator: generator, initialize: false))
@@ -20,10 +22,13 @@ public final class EncoderForTokenClassification: Module {
     }
 
     /// ids (B, T) -> logits (B, T, labels) and the encoder's output
-    public func callAsFunction(_ ids: Tensor, attentionMask: Tensor? = nil, tokenTypeIds: Tensor? = nil,
-                               returnAttentions: Bool = false) throws -> (logits: Tensor, encoder: EncoderOutput) {
-        let e = try child("bert", as: EncoderModel.self)(ids, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds,
-                                                         returnAttentions: returnAttentions)
+    public func callAsFunction(
+        _ ids: Tensor, attentionMask: Tensor? = nil, tokenTypeIds: Tensor? = nil,
+        returnAttentions: Bool = false
+    ) throws -> (logits: Tensor, encoder: EncoderOutput) {
+        let e = try child("bert", as: EncoderModel.self)(
+            ids, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds,
+            returnAttentions: returnAttentions)
         return (try runForwardHooks(child("classifier")(child("dropout")(e.lastHiddenState))), e)
     }
 
@@ -42,8 +47,10 @@ public final class EncoderForSequenceClassification: Module {
     public let numLabels: Int
     public let usePooler: Bool
 
-    public init(_ config: EncoderConfig, numLabels: Int, usePooler: Bool = true, classifierDropout: Double? = nil,
-                generator: Generator = .shared) throws {
+    public init(
+        _ config: EncoderConfig, numLabels: Int, usePooler: Bool = true, classifierDropout: Double? = nil,
+        generator: Generator = .shared
+    ) throws {
         (self.config, self.numLabels, self.usePooler) = (config, numLabels, usePooler)
         super.init()
         try registerModule("bert", EncoderModel(config, pooler: usePooler, generator: generator, initialize: false))
@@ -53,10 +60,13 @@ public final class EncoderForSequenceClassification: Module {
     }
 
     /// ids (B, T) -> logits (B, labels) and the encoder's output
-    public func callAsFunction(_ ids: Tensor, attentionMask: Tensor? = nil, tokenTypeIds: Tensor? = nil,
-                               returnAttentions: Bool = false) throws -> (logits: Tensor, encoder: EncoderOutput) {
-        let e = try child("bert", as: EncoderModel.self)(ids, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds,
-                                                         returnAttentions: returnAttentions)
+    public func callAsFunction(
+        _ ids: Tensor, attentionMask: Tensor? = nil, tokenTypeIds: Tensor? = nil,
+        returnAttentions: Bool = false
+    ) throws -> (logits: Tensor, encoder: EncoderOutput) {
+        let e = try child("bert", as: EncoderModel.self)(
+            ids, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds,
+            returnAttentions: returnAttentions)
         return (try runForwardHooks(classify(e)), e)
     }
 

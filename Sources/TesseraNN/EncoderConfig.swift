@@ -30,11 +30,13 @@ public struct EncoderConfig: Sendable, Equatable {
     public var initializerRange: Double
     public var positionIDs: PositionIDs
 
-    public init(vocabSize: Int, hiddenSize: Int, numHiddenLayers: Int, numAttentionHeads: Int, intermediateSize: Int,
-                hiddenAct: String = "gelu", maxPositionEmbeddings: Int = 512, typeVocabSize: Int = 2,
-                layerNormEps: Double = 1e-12, padTokenId: Int = 0, hiddenDropoutProb: Double = 0.1,
-                attentionProbsDropoutProb: Double = 0.1, initializerRange: Double = 0.02,
-                positionIDs: PositionIDs = .fromZero) throws {
+    public init(
+        vocabSize: Int, hiddenSize: Int, numHiddenLayers: Int, numAttentionHeads: Int, intermediateSize: Int,
+        hiddenAct: String = "gelu", maxPositionEmbeddings: Int = 512, typeVocabSize: Int = 2,
+        layerNormEps: Double = 1e-12, padTokenId: Int = 0, hiddenDropoutProb: Double = 0.1,
+        attentionProbsDropoutProb: Double = 0.1, initializerRange: Double = 0.02,
+        positionIDs: PositionIDs = .fromZero
+    ) throws {
         (self.vocabSize, self.hiddenSize, self.numHiddenLayers) = (vocabSize, hiddenSize, numHiddenLayers)
         (self.numAttentionHeads, self.intermediateSize, self.hiddenAct) = (numAttentionHeads, intermediateSize, hiddenAct)
         (self.maxPositionEmbeddings, self.typeVocabSize, self.layerNormEps) = (maxPositionEmbeddings, typeVocabSize, layerNormEps)
@@ -70,9 +72,11 @@ public struct EncoderConfig: Sendable, Equatable {
 
     private func validate() throws {
         func fail(_ message: String) -> TensorError { TensorError("EncoderConfig", message) }
-        for (name, v) in [("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("num_hidden_layers", numHiddenLayers),
-                          ("num_attention_heads", numAttentionHeads), ("intermediate_size", intermediateSize),
-                          ("max_position_embeddings", maxPositionEmbeddings), ("type_vocab_size", typeVocabSize)] where v <= 0 {
+        for (name, v) in [
+            ("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("num_hidden_layers", numHiddenLayers),
+            ("num_attention_heads", numAttentionHeads), ("intermediate_size", intermediateSize),
+            ("max_position_embeddings", maxPositionEmbeddings), ("type_vocab_size", typeVocabSize),
+        ] where v <= 0 {
             throw fail("\(name) must be positive, got \(v)")
         }
         guard hiddenSize % numAttentionHeads == 0 else {

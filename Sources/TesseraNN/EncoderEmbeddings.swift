@@ -14,8 +14,11 @@ public final class EncoderEmbeddings: Module {
         try registerModule("word_embeddings", Embedding(config.vocabSize, d, paddingIndex: config.padTokenId, generator: generator))
         // XLM-R keeps the padding position's row at zero, as it does for words
         let positionPadding = config.positionIDs == .afterPadding ? config.padTokenId : nil
-        try registerModule("position_embeddings", Embedding(config.maxPositionEmbeddings, d, paddingIndex: positionPadding,
-                                                            generator: generator))
+        try registerModule(
+            "position_embeddings",
+            Embedding(
+                config.maxPositionEmbeddings, d, paddingIndex: positionPadding,
+                generator: generator))
         try registerModule("token_type_embeddings", Embedding(config.typeVocabSize, d, generator: generator))
         try registerModule("LayerNorm", LayerNorm(d, eps: config.layerNormEps))
         try registerModule("dropout", Dropout(config.hiddenDropoutProb, generator: generator))
@@ -45,7 +48,8 @@ public final class EncoderEmbeddings: Module {
         }
         let last = config.positionIDs == .fromZero ? t - 1 : pad + t
         guard last < config.maxPositionEmbeddings else {
-            throw TensorError("EncoderEmbeddings", "\(t) tokens need position \(last), beyond max_position_embeddings \(config.maxPositionEmbeddings)")
+            throw TensorError(
+                "EncoderEmbeddings", "\(t) tokens need position \(last), beyond max_position_embeddings \(config.maxPositionEmbeddings)")
         }
         return positions
     }

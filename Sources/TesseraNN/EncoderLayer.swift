@@ -26,8 +26,9 @@ public final class EncoderSelfAttention: Module {
         let (b, t) = (x.shape[0], x.shape[1])
         // (B, T, D) -> (B, heads, T, hd)
         func split(_ name: String) throws -> Tensor { try child(name)(x).reshape([b, t, heads, headDim]).transpose(1, 2) }
-        let r = try scaledDotProductAttention(split("query"), split("key"), split("value"), blocked: mask,
-                                              dropout: child("dropout", as: Dropout.self))
+        let r = try scaledDotProductAttention(
+            split("query"), split("key"), split("value"), blocked: mask,
+            dropout: child("dropout", as: Dropout.self))
         return (try runForwardHooks(r.context), r.probabilities)
     }
 

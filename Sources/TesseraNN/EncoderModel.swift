@@ -20,14 +20,18 @@ public struct EncoderOutput {
 public final class EncoderStack: Module {
     public init(_ config: EncoderConfig, generator: Generator = .shared) throws {
         super.init()
-        try registerModule("layer", ModuleList((0..<config.numHiddenLayers).map { _ in
-            try EncoderLayer(config, generator: generator)
-        }))
+        try registerModule(
+            "layer",
+            ModuleList(
+                (0..<config.numHiddenLayers).map { _ in
+                    try EncoderLayer(config, generator: generator)
+                }))
     }
 
     /// x (B, T, D), mask from attentionBlockMask -> each layer's output and (when asked) probabilities
     public func callAsFunction(_ x: Tensor, mask: Tensor?, returnAttentions: Bool = false) throws
-        -> (hiddenStates: [Tensor], attentions: [Tensor]) {
+        -> (hiddenStates: [Tensor], attentions: [Tensor])
+    {
         var (states, attentions) = ([Tensor](), [Tensor]())
         var h = x
         for (_, layer) in try child("layer").children {
@@ -84,8 +88,10 @@ public final class EncoderModel: Module {
 
     /// ids (B, T); attentionMask (B, T), 1 / true for real tokens (nil: none padded); tokenTypeIds
     /// (B, T) (nil: all 0).
-    public func callAsFunction(_ ids: Tensor, attentionMask: Tensor? = nil, tokenTypeIds: Tensor? = nil,
-                               returnAttentions: Bool = false) throws -> EncoderOutput {
+    public func callAsFunction(
+        _ ids: Tensor, attentionMask: Tensor? = nil, tokenTypeIds: Tensor? = nil,
+        returnAttentions: Bool = false
+    ) throws -> EncoderOutput {
         let out = try encode(ids, attentionMask, tokenTypeIds, returnAttentions)
         _ = try runForwardHooks(out.lastHiddenState)
         return out
@@ -94,17 +100,21 @@ public final class EncoderModel: Module {
     /// ids (B, T) -> last hidden state (B, T, D)
     public override func forward(_ ids: Tensor) throws -> Tensor { try encode(ids, nil, nil, false).lastHiddenState }
 
-    private func encode(_ ids: Tensor, _ attentionMask: Tensor?, _ tokenTypeIds: Tensor?,
-                        _ returnAttentions: Bool) throws -> EncoderOutput {
+    private func encode(
+        _ ids: Tensor, _ attentionMask: Tensor?, _ tokenTypeIds: Tensor?,
+        _ returnAttentions: Bool
+    ) throws -> EncoderOutput {
         try checkTokenInputs(ids, [("attention mask", attentionMask), ("token type ids", tokenTypeIds)], op: "EncoderModel")
         let x = try child("embeddings", as: EncoderEmbeddings.self)(ids, tokenTypeIds: tokenTypeIds)
-        let mask = try attentionBlockMask(batch: ids.shape[0], length: ids.shape[1], paddingMask: attentionMask,
-                                          causal: false, op: "EncoderModel")
+        let mask = try attentionBlockMask(
+            batch: ids.shape[0], length: ids.shape[1], paddingMask: attentionMask,
+            causal: false, op: "EncoderModel")
         let r = try child("encoder", as: EncoderStack.self)(x, mask: mask, returnAttentions: returnAttentions)
         let last = r.hiddenStates.last ?? x
         let pooled = try module(at: "pooler").map { try $0(last) }
-        return EncoderOutput(lastHiddenState: last, hiddenStates: [x] + r.hiddenStates, attentions: r.attentions,
-                             pooled: pooled)
+        return EncoderOutput(
+            lastHiddenState: last, hiddenStates: [x] + r.hiddenStates, attentions: r.attentions,
+            pooled: pooled)
     }
 
     public override var extraDescription: String {

@@ -15,8 +15,10 @@ public final class FeedForward: Module {
     private let dropout: Dropout?
 
     /// up (dim -> hidden), down (hidden -> dim), and gate (dim -> hidden) for SwiGLU
-    public init(_ dim: Int, hidden: Int, kind: Kind = .gelu, activation: Module? = nil, bias: Bool? = nil,
-                dropout: Double = 0, generator: Generator = .shared) throws {
+    public init(
+        _ dim: Int, hidden: Int, kind: Kind = .gelu, activation: Module? = nil, bias: Bool? = nil,
+        dropout: Double = 0, generator: Generator = .shared
+    ) throws {
         self.kind = kind
         self.dim = dim
         self.hidden = hidden

@@ -37,7 +37,6 @@ extension Optimizer {
     }
 }
 
-
 private func scaleInPlace<T: FloatMath>(_ x: UnsafeMutablePointer<T>, _ n: Int, _ s: T) {
     for i in 0..<n { x[i] *= s }
 }

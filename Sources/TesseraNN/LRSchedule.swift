@@ -3,7 +3,7 @@
 // get_cosine_schedule_with_warmup (warm-up ramps linearly from 0 over `warmup` steps).
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public enum LRSchedule: Sendable, Equatable {

@@ -26,7 +26,8 @@ public final class Linear: Module {
     /// also holds is shared, not copied (tied embeddings).
     public init(weight: Tensor, bias: Tensor? = nil) throws {
         guard weight.rank == 2, bias.map({ $0.shape == [weight.shape[0]] }) ?? true else {
-            throw TensorError("Linear", "needs weight (out, in) and bias (out), got \(dimsString(weight.shape)) and \(bias.map { dimsString($0.shape) } ?? "none")")
+            throw TensorError(
+                "Linear", "needs weight (out, in) and bias (out), got \(dimsString(weight.shape)) and \(bias.map { dimsString($0.shape) } ?? "none")")
         }
         (inFeatures, outFeatures) = (weight.shape[1], weight.shape[0])
         super.init()

@@ -6,8 +6,10 @@ import TesseraTensor
 
 /// Cross-entropy of class ids `targets` (...) under `logits` (..., C), fused with log-softmax.
 /// logits (..., C), targets (...) -> () (mean, sum) or (...) (none)
-public func crossEntropy(_ logits: Tensor, _ targets: Tensor, ignoreIndex: Int? = -100, labelSmoothing: Double = 0,
-                         reduction: LossReduction = .mean) throws -> Tensor {
+public func crossEntropy(
+    _ logits: Tensor, _ targets: Tensor, ignoreIndex: Int? = -100, labelSmoothing: Double = 0,
+    reduction: LossReduction = .mean
+) throws -> Tensor {
     try logits.crossEntropy(targets, ignoreIndex: ignoreIndex, labelSmoothing: labelSmoothing, reduction: reduction)
 }
 
@@ -46,7 +48,8 @@ public func softCrossEntropy(student: Tensor, teacher: Tensor, temperature: Doub
 /// log-softmax of student / T and of the detached teacher / T
 private func softened(_ student: Tensor, _ teacher: Tensor, _ temperature: Double, op: String) throws -> (Tensor, Tensor) {
     guard student.rank >= 1, student.shape == teacher.shape else {
-        throw TensorError(op, "student logits \(dimsString(student.shape)) and teacher logits \(dimsString(teacher.shape)) must have the same shape (..., C)")
+        throw TensorError(
+            op, "student logits \(dimsString(student.shape)) and teacher logits \(dimsString(teacher.shape)) must have the same shape (..., C)")
     }
     guard temperature > 0 else { throw TensorError(op, "temperature must be positive, got \(temperature)") }
     return (try student.div(temperature).logSoftmax(-1), try teacher.detach().div(temperature).logSoftmax(-1))

@@ -27,7 +27,8 @@ public final class MaskedLMPrediction: Module {
         super.init()
         try registerParameter("bias", Tensor.zeros([config.vocabSize]))
         try registerModule("transform", PredictionTransform(config, generator: generator))
-        let decoder = try wordEmbeddings.map { try Linear(weight: $0) }
+        let decoder =
+            try wordEmbeddings.map { try Linear(weight: $0) }
             ?? Linear(config.hiddenSize, config.vocabSize, bias: false, generator: generator)
         try registerModule("decoder", decoder)
     }
@@ -58,16 +59,22 @@ public final class EncoderForMaskedLM: Module {
         self.config = config
         super.init()
         let encoder = try registerModule("bert", EncoderModel(config, pooler: false, generator: generator, initialize: false))
-        try registerModule("cls", MaskedLMHead(config, tiedTo: tieWordEmbeddings ? encoder.wordEmbeddings : nil,
-                                               generator: generator))
+        try registerModule(
+            "cls",
+            MaskedLMHead(
+                config, tiedTo: tieWordEmbeddings ? encoder.wordEmbeddings : nil,
+                generator: generator))
         try initializeWeights(std: config.initializerRange, generator: generator)
     }
 
     /// ids (B, T) -> logits (B, T, V) and the encoder's output
-    public func callAsFunction(_ ids: Tensor, attentionMask: Tensor? = nil, tokenTypeIds: Tensor? = nil,
-                               returnAttentions: Bool = false) throws -> (logits: Tensor, encoder: EncoderOutput) {
-        let e = try child("bert", as: EncoderModel.self)(ids, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds,
-                                                         returnAttentions: returnAttentions)
+    public func callAsFunction(
+        _ ids: Tensor, attentionMask: Tensor? = nil, tokenTypeIds: Tensor? = nil,
+        returnAttentions: Bool = false
+    ) throws -> (logits: Tensor, encoder: EncoderOutput) {
+        let e = try child("bert", as: EncoderModel.self)(
+            ids, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds,
+            returnAttentions: returnAttentions)
         return (try runForwardHooks(child("cls")(e.lastHiddenState)), e)
     }
 

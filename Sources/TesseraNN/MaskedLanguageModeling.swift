@@ -18,8 +18,10 @@ public struct TokenMasking {
     public var maskFraction: Double
     public var randomFraction: Double
 
-    public init(maskTokenID: Int, vocabularySize: Int, specialTokenIDs: Set<Int>, probability: Double = 0.15,
-                maskFraction: Double = 0.8, randomFraction: Double = 0.1) throws {
+    public init(
+        maskTokenID: Int, vocabularySize: Int, specialTokenIDs: Set<Int>, probability: Double = 0.15,
+        maskFraction: Double = 0.8, randomFraction: Double = 0.1
+    ) throws {
         guard vocabularySize > 0, (0..<vocabularySize).contains(maskTokenID) else {
             throw TensorError("mask_tokens", "mask id \(maskTokenID) is outside the vocabulary of \(vocabularySize) tokens")
         }
@@ -27,7 +29,8 @@ public struct TokenMasking {
             throw TensorError("mask_tokens", "probability must lie in [0, 1], got \(probability)")
         }
         guard maskFraction >= 0, randomFraction >= 0, maskFraction + randomFraction <= 1 else {
-            throw TensorError("mask_tokens", "mask and random fractions must be non-negative and sum to at most 1, got \(maskFraction) and \(randomFraction)")
+            throw TensorError(
+                "mask_tokens", "mask and random fractions must be non-negative and sum to at most 1, got \(maskFraction) and \(randomFraction)")
         }
         self.maskTokenID = maskTokenID
         self.vocabularySize = vocabularySize
@@ -41,8 +44,10 @@ public struct TokenMasking {
     /// cross-entropy) elsewhere. Draws come from `generator` in row-major order, one per
     /// eligible position and, for a chosen one, one for its fate and one for a random token.
     /// ids (B, T) integer, attentionMask (B, T) (0 = padding) -> inputs (B, T) i64, labels (B, T) i64
-    public func apply(_ ids: Tensor, attentionMask: Tensor? = nil,
-                      generator: Generator = .shared) throws -> (inputs: Tensor, labels: Tensor) {
+    public func apply(
+        _ ids: Tensor, attentionMask: Tensor? = nil,
+        generator: Generator = .shared
+    ) throws -> (inputs: Tensor, labels: Tensor) {
         try checkTokenInputs(ids, [("attention_mask", attentionMask)], op: "mask_tokens")
         let tokens = ids.toDoubles().map { Int($0) }
         let attends = attentionMask?.toDoubles().map { $0 != 0 } ?? Array(repeating: true, count: tokens.count)

@@ -5,7 +5,7 @@
 import TesseraTensor
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// gold labels equal to this are padding or sub-word continuations and are not scored (HF)

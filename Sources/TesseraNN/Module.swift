@@ -25,7 +25,9 @@ open class Module: CustomStringConvertible {
     public func registerParameter(_ name: String, _ tensor: Tensor) throws -> Tensor {
         try checkNewName(name, op: "register_parameter")
         guard tensor.isLeaf, tensor.dtype.isFloatingPoint else {
-            throw TensorError("register_parameter", "'\(name)' must be a floating-point leaf tensor, got \(tensor.dtype)\(tensor.isLeaf ? "" : " with grad history")")
+            throw TensorError(
+                "register_parameter",
+                "'\(name)' must be a floating-point leaf tensor, got \(tensor.dtype)\(tensor.isLeaf ? "" : " with grad history")")
         }
         try tensor.requiresGrad(true)
         ownParameters.append((name, tensor))
@@ -55,7 +57,8 @@ open class Module: CustomStringConvertible {
         guard !name.isEmpty, !name.contains(".") else {
             throw TensorError(op, "name '\(name)' must be non-empty and contain no '.'")
         }
-        let taken = ownParameters.contains { $0.name == name } || ownBuffers.contains { $0.name == name }
+        let taken =
+            ownParameters.contains { $0.name == name } || ownBuffers.contains { $0.name == name }
             || ownChildren.contains { $0.name == name }
         guard !taken else { throw TensorError(op, "'\(name)' is already registered in \(typeName)") }
     }

@@ -19,8 +19,10 @@ public struct OptimizerOptions: Sendable {
     public var beta2: Double
     public var eps: Double
 
-    public init(lr: Double, weightDecay: Double = 0, momentum: Double = 0, dampening: Double = 0, nesterov: Bool = false,
-                beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8) {
+    public init(
+        lr: Double, weightDecay: Double = 0, momentum: Double = 0, dampening: Double = 0, nesterov: Bool = false,
+        beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8
+    ) {
         (self.lr, self.weightDecay, self.momentum, self.dampening, self.nesterov) = (lr, weightDecay, momentum, dampening, nesterov)
         (self.beta1, self.beta2, self.eps) = (beta1, beta2, eps)
     }

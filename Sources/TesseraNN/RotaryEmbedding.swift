@@ -53,7 +53,7 @@ public final class RotaryEmbedding: Module {
 }
 
 #if canImport(Glibc)
-import Glibc
-/// libm's pow under a name that does not clash with Tensor.pow
-@inline(__always) func Foundation_pow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
+    import Glibc
+    /// libm's pow under a name that does not clash with Tensor.pow
+    @inline(__always) func Foundation_pow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
 #endif

@@ -5,10 +5,16 @@
 import TesseraTensor
 
 public final class SGD: Optimizer {
-    public convenience init(_ parameters: [(name: String, tensor: Tensor)], lr: Double, momentum: Double = 0,
-                            dampening: Double = 0, nesterov: Bool = false, weightDecay: Double = 0) throws {
-        try self.init(groups: [ParameterGroup(parameters, OptimizerOptions(
-            lr: lr, weightDecay: weightDecay, momentum: momentum, dampening: dampening, nesterov: nesterov))])
+    public convenience init(
+        _ parameters: [(name: String, tensor: Tensor)], lr: Double, momentum: Double = 0,
+        dampening: Double = 0, nesterov: Bool = false, weightDecay: Double = 0
+    ) throws {
+        try self.init(groups: [
+            ParameterGroup(
+                parameters,
+                OptimizerOptions(
+                    lr: lr, weightDecay: weightDecay, momentum: momentum, dampening: dampening, nesterov: nesterov))
+        ])
     }
 
     public override init(groups: [ParameterGroup]) throws {
@@ -59,8 +65,10 @@ private func sgdPlain<T: FloatMath>(_ p: UnsafeMutablePointer<T>, _ g: UnsafePoi
 /// buf = keep·buf + (1-damp)·d with d = g + wd·p (keep = 0 on the first step: buf = d);
 /// p -= lr · (nesterov ? d + μ·buf : buf)
 @inline(__always)
-private func sgdMomentum<T: FloatMath>(_ p: UnsafeMutablePointer<T>, _ g: UnsafePointer<T>, _ b: UnsafeMutablePointer<T>, _ n: Int,
-                                       _ lr: T, _ wd: T, _ mu: T, _ keep: T, _ damp: T, _ nesterov: Bool) {
+private func sgdMomentum<T: FloatMath>(
+    _ p: UnsafeMutablePointer<T>, _ g: UnsafePointer<T>, _ b: UnsafeMutablePointer<T>, _ n: Int,
+    _ lr: T, _ wd: T, _ mu: T, _ keep: T, _ damp: T, _ nesterov: Bool
+) {
     if nesterov {
         for i in 0..<n {
             let d = g[i] + wd * p[i]

@@ -7,8 +7,10 @@ import TesseraTensor
 /// bool (B or 1, 1, T or 1, T): true where a query may not see a key; nil when nothing is masked.
 /// `paddingMask` (B, T) marks real tokens with true / non-zero (Hugging Face's attention_mask);
 /// `causal` also hides every key after its query.
-public func attentionBlockMask(batch b: Int, length t: Int, paddingMask: Tensor?, causal: Bool,
-                               op: String = "attention") throws -> Tensor? {
+public func attentionBlockMask(
+    batch b: Int, length t: Int, paddingMask: Tensor?, causal: Bool,
+    op: String = "attention"
+) throws -> Tensor? {
     var blocked: Tensor?
     if let m = paddingMask {
         guard m.shape == [b, t] else {
@@ -28,12 +30,17 @@ public func attentionBlockMask(batch b: Int, length t: Int, paddingMask: Tensor?
 /// q (B, H, T, hd), k and v (B, KV, T, hd) with H a multiple of KV, `blocked` from attentionBlockMask
 /// -> context (B, T, H·hd) and probabilities (B, H, T, T), rows summing to 1 over the keys.
 /// `dropout` (training only) acts on the probabilities used for the context, not the ones returned.
-public func scaledDotProductAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, blocked: Tensor?,
-                                      dropout: Dropout? = nil) throws -> (context: Tensor, probabilities: Tensor) {
+public func scaledDotProductAttention(
+    _ q: Tensor, _ k: Tensor, _ v: Tensor, blocked: Tensor?,
+    dropout: Dropout? = nil
+) throws -> (context: Tensor, probabilities: Tensor) {
     guard q.rank == 4, k.rank == 4, v.shape == k.shape, q.shape[0] == k.shape[0], q.shape[3] == k.shape[3],
         q.shape[2] == k.shape[2], k.shape[1] > 0, q.shape[1] % k.shape[1] == 0
     else {
-        throw TensorError("attention", "expects q (B, H, T, hd) and k, v (B, KV, T, hd) with H a multiple of KV, got \(dimsString(q.shape)), \(dimsString(k.shape)), \(dimsString(v.shape))")
+        throw TensorError(
+            "attention",
+            "expects q (B, H, T, hd) and k, v (B, KV, T, hd) with H a multiple of KV, got \(dimsString(q.shape)), \(dimsString(k.shape)), \(dimsString(v.shape))"
+        )
     }
     let (b, h, t, hd, kvHeads) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3], k.shape[1])
     var (k, v) = (k, v)

@@ -19,7 +19,9 @@ public struct StateDictReport: CustomStringConvertible, Sendable {
         if !missing.isEmpty { lines.append("missing: " + missing.joined(separator: ", ")) }
         if !unexpected.isEmpty { lines.append("unexpected: " + unexpected.joined(separator: ", ")) }
         if !misShaped.isEmpty {
-            lines.append("mis-shaped: " + misShaped.map { "\($0.name) (model \(dimsString($0.expected)), dict \(dimsString($0.got)))" }.joined(separator: ", "))
+            lines.append(
+                "mis-shaped: " + misShaped.map { "\($0.name) (model \(dimsString($0.expected)), dict \(dimsString($0.got)))" }.joined(separator: ", ")
+            )
         }
         return lines.joined(separator: "\n")
     }

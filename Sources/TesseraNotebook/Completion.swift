@@ -8,8 +8,10 @@ import LuaShim
 import TesseraLua
 
 enum Completion {
-    static let keywords = ["and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if",
-                           "in", "local", "nil", "not", "or", "repeat", "return", "then", "true", "until", "while"]
+    static let keywords = [
+        "and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if",
+        "in", "local", "nil", "not", "or", "repeat", "return", "then", "true", "until", "while",
+    ]
 
     /// Full candidates for `text` (the word before the cursor), each with a suffix that says what
     /// it is: `.` for tables, `(` for functions.

@@ -3,7 +3,7 @@
 
 import CReadline
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// the completion source while the editor is active (readline's callbacks cannot capture)

@@ -4,7 +4,7 @@ import CLua
 import LuaShim
 import TesseraLua
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct Magic {
@@ -115,7 +115,8 @@ struct Magic {
 
     private func save(_ session: Session) {
         guard !argument.isEmpty else { fputs("%save: give a file name, e.g. %save session.lua\n", stderr); return }
-        var text = "-- ---\n-- jupyter:\n--   jupytext:\n--     text_representation:\n--       extension: .lua\n--       format_name: percent\n--   kernelspec:\n--     display_name: Tessera (Lua)\n--     language: lua\n--     name: tessera\n-- ---\n"
+        var text =
+            "-- ---\n-- jupyter:\n--   jupytext:\n--     text_representation:\n--       extension: .lua\n--       format_name: percent\n--   kernelspec:\n--     display_name: Tessera (Lua)\n--     language: lua\n--     name: tessera\n-- ---\n"
         for input in session.history where Magic(input) == nil {
             text += "\n-- %%\n" + input + "\n"
         }

@@ -6,7 +6,7 @@ import CLua
 import LuaShim
 import TesseraLua
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public final class REPL {

@@ -135,36 +135,36 @@ public final class Session {
     /// Value printer: tensors and strings via tostring, tables recursively to depth 3 with keys
     /// sorted, several results separated by tabs.
     static let prettyPrinter = #"""
-    local reg = debug.getregistry()
-    local function pretty(v, depth, seen)
-      if type(v) ~= "table" or getmetatable(v) and getmetatable(v).__tostring then
-        if type(v) == "string" then return string.format("%q", v) end
-        return tostring(v)
-      end
-      if seen[v] then return "<cycle>" end
-      if depth > 3 then return "{...}" end
-      seen[v] = true
-      local parts, n = {}, #v
-      for i = 1, n do parts[#parts + 1] = pretty(v[i], depth + 1, seen) end
-      local keys = {}
-      for k in pairs(v) do
-        if not (math.type(k) == "integer" and k >= 1 and k <= n) then keys[#keys + 1] = k end
-      end
-      table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-      for _, k in ipairs(keys) do
-        local key = type(k) == "string" and k:match("^[%a_][%w_]*$") and k or "[" .. pretty(k, depth + 1, seen) .. "]"
-        parts[#parts + 1] = key .. " = " .. pretty(v[k], depth + 1, seen)
-        if #parts > 100 then parts[#parts + 1] = "..."; break end
-      end
-      seen[v] = nil
-      return "{" .. table.concat(parts, ", ") .. "}"
-    end
-    reg["tessera.pretty"] = function(...)
-      local out = {}
-      for i = 1, select("#", ...) do out[i] = pretty((select(i, ...)), 1, {}) end
-      return table.concat(out, "\t")
-    end
-    """#
+        local reg = debug.getregistry()
+        local function pretty(v, depth, seen)
+          if type(v) ~= "table" or getmetatable(v) and getmetatable(v).__tostring then
+            if type(v) == "string" then return string.format("%q", v) end
+            return tostring(v)
+          end
+          if seen[v] then return "<cycle>" end
+          if depth > 3 then return "{...}" end
+          seen[v] = true
+          local parts, n = {}, #v
+          for i = 1, n do parts[#parts + 1] = pretty(v[i], depth + 1, seen) end
+          local keys = {}
+          for k in pairs(v) do
+            if not (math.type(k) == "integer" and k >= 1 and k <= n) then keys[#keys + 1] = k end
+          end
+          table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+          for _, k in ipairs(keys) do
+            local key = type(k) == "string" and k:match("^[%a_][%w_]*$") and k or "[" .. pretty(k, depth + 1, seen) .. "]"
+            parts[#parts + 1] = key .. " = " .. pretty(v[k], depth + 1, seen)
+            if #parts > 100 then parts[#parts + 1] = "..."; break end
+          end
+          seen[v] = nil
+          return "{" .. table.concat(parts, ", ") .. "}"
+        end
+        reg["tessera.pretty"] = function(...)
+          local out = {}
+          for i = 1, select("#", ...) do out[i] = pretty((select(i, ...)), 1, {}) end
+          return table.concat(out, "\t")
+        end
+        """#
 }
 
 extension String {

@@ -106,8 +106,10 @@ struct Lexer {
                 return Token(word: String(decoding: s[start..<i], as: UTF8.self), start: start, end: i, isName: true)
             }
             if isDigit(c) || (c == UInt8(ascii: ".") && i + 1 < s.count && isDigit(s[i + 1])) {
-                while i < s.count && (isNameStart(s[i]) || isDigit(s[i]) || s[i] == UInt8(ascii: ".")
-                    || ((s[i] == UInt8(ascii: "+") || s[i] == UInt8(ascii: "-")) && "eEpP".utf8.contains(s[i - 1]))) { i += 1 }
+                while i < s.count
+                    && (isNameStart(s[i]) || isDigit(s[i]) || s[i] == UInt8(ascii: ".")
+                        || ((s[i] == UInt8(ascii: "+") || s[i] == UInt8(ascii: "-")) && "eEpP".utf8.contains(s[i - 1])))
+                { i += 1 }
                 continue
             }
             let start = i

@@ -2,7 +2,7 @@
 // closure maps the output's gradient to its inputs' gradients; backward() walks them in reverse.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One recorded op: its inputs and the closure that turns d(out) into d(input) for each input.
@@ -97,7 +97,9 @@ extension Tensor {
             seed = g.dtype == dtype ? g : try g.to(dtype)
         } else {
             guard numel == 1 else {
-                throw TensorError("backward", "grad can be implicitly created only for a one-element tensor, this one has shape \(shapeString(shape)); pass a gradient")
+                throw TensorError(
+                    "backward",
+                    "grad can be implicitly created only for a one-element tensor, this one has shape \(shapeString(shape)); pass a gradient")
             }
             seed = try Tensor.full(shape, 1, dtype: dtype)
         }
@@ -120,7 +122,10 @@ extension Tensor {
                     continue
                 }
                 guard let fn = node.backward else {
-                    throw TensorError("backward", "the graph through '\(node.op)' was already freed; keep it with the first backward (retainGraph in Swift, {retain_graph = true} in Lua)")
+                    throw TensorError(
+                        "backward",
+                        "the graph through '\(node.op)' was already freed; keep it with the first backward (retainGraph in Swift, {retain_graph = true} in Lua)"
+                    )
                 }
                 let inputGrads = try fn(g, t)
                 for (input, ig) in zip(node.inputs, inputGrads) where input.requiresGrad {
@@ -129,7 +134,10 @@ extension Tensor {
                     // gradients in the result's dtype; each input gets them in its own
                     if ig.dtype != input.dtype { ig = try ig.to(input.dtype) }
                     guard ig.shape == input.shape else {
-                        throw TensorError("backward", "internal: '\(node.op)' produced a gradient of shape \(shapeString(ig.shape)) for an input of shape \(shapeString(input.shape))")
+                        throw TensorError(
+                            "backward",
+                            "internal: '\(node.op)' produced a gradient of shape \(shapeString(ig.shape)) for an input of shape \(shapeString(input.shape))"
+                        )
                     }
                     let key = ObjectIdentifier(input)
                     grads[key] = try grads[key].map { try $0.add(ig) } ?? ig

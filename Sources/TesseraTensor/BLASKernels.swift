@@ -9,7 +9,7 @@
 
 import CBLAS
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public enum BLASKernels {

@@ -6,7 +6,7 @@
 // here when the tensor dies, up to a cap; the rest go back to the system.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public enum BlockCache {

@@ -54,8 +54,10 @@ extension Tensor {
         guard dt.isFloatingPoint else { return out }
         let c = cond.detach()
         return out.recordGrad("where", [x, y]) { g in
-            [x.requiresGrad ? try g.where_(c, 0).sumTo(x.shape) : nil,
-             y.requiresGrad ? try Tensor.where(c, Tensor.scalar(0, dtype: g.dtype), g).sumTo(y.shape) : nil]
+            [
+                x.requiresGrad ? try g.where_(c, 0).sumTo(x.shape) : nil,
+                y.requiresGrad ? try Tensor.where(c, Tensor.scalar(0, dtype: g.dtype), g).sumTo(y.shape) : nil,
+            ]
         }
     }
 

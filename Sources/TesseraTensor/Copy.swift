@@ -1,7 +1,7 @@
 // Copy: materialising views (contiguous), dtype conversion (to), and in-place copy/fill.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension Tensor {
@@ -79,8 +79,9 @@ extension Tensor {
         // overlapping source and destination (shifting within one storage) copy through a clone
         var s = try src.to(dtype)
         if s.storage === storage { s = try s.detach().clone() }
-        let view = Tensor(storage: s.storage, dtype: dtype, shape: shape,
-                          strides: Shape.broadcastStrides(shape: s.shape, strides: s.strides, to: shape), offset: s.offset)
+        let view = Tensor(
+            storage: s.storage, dtype: dtype, shape: shape,
+            strides: Shape.broadcastStrides(shape: s.shape, strides: s.strides, to: shape), offset: s.offset)
         copyElements(from: view, to: self)
         return self
     }

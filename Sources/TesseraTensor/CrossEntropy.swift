@@ -13,14 +13,18 @@ extension Tensor {
     /// `labelSmoothing` ε mixes the one-hot target with the uniform distribution:
     /// loss = lse - (1-ε)·x[t] - ε/C·Σx.  Mean of zero counted rows is NaN, as in torch.
     /// logits (..., C), targets (...) -> () for mean/sum, (...) for none
-    public func crossEntropy(_ targets: Tensor, ignoreIndex: Int? = -100, labelSmoothing: Double = 0,
-                             reduction: LossReduction = .mean) throws -> Tensor {
+    public func crossEntropy(
+        _ targets: Tensor, ignoreIndex: Int? = -100, labelSmoothing: Double = 0,
+        reduction: LossReduction = .mean
+    ) throws -> Tensor {
         let op = "cross_entropy"
         guard rank >= 1, dtype.isFloatingPoint else {
             throw TensorError(op, "expects floating-point logits (..., C), got \(dtype) \(shapeString(shape))")
         }
         guard targets.shape == Array(shape.dropLast()) else {
-            throw TensorError(op, "targets have shape \(shapeString(targets.shape)), expected \(shapeString(Array(shape.dropLast()))) for logits \(shapeString(shape))")
+            throw TensorError(
+                op,
+                "targets have shape \(shapeString(targets.shape)), expected \(shapeString(Array(shape.dropLast()))) for logits \(shapeString(shape))")
         }
         guard targets.dtype == .i64 || targets.dtype == .i32 else {
             throw TensorError(op, "targets must be integer class ids (i64 or i32), got \(targets.dtype)")
@@ -57,7 +61,9 @@ extension Tensor {
         }
         return out.recordGrad(op, [self]) { g in
             // d(loss)/d(row loss): g itself (none), or one scale for every row (sum, mean)
-            let scales = try reduction == .none ? g.to(x.dtype).contiguous().reshape([rows])
+            let scales =
+                try reduction == .none
+                ? g.to(x.dtype).contiguous().reshape([rows])
                 : Tensor.full([rows], try g.item() / (reduction == .mean ? Double(counted) : 1), dtype: x.dtype)
             let dx = try Tensor.empty(x.shape, dtype: x.dtype, op: "cross_entropy_backward")
             if x.dtype == .f32 {
@@ -73,8 +79,10 @@ extension Tensor {
 
 /// x (rows, c), targets (rows) -> losses (rows), lse (rows); ignored rows get loss 0
 @inline(__always)
-private func crossEntropyForward<T: FloatMath>(_ x: Tensor, _ tp: UnsafePointer<Int64>, _ losses: Tensor, _ lse: Tensor,
-                                               _ rows: Int, _ c: Int, _ ignored: Int64, _ eps: T) {
+private func crossEntropyForward<T: FloatMath>(
+    _ x: Tensor, _ tp: UnsafePointer<Int64>, _ losses: Tensor, _ lse: Tensor,
+    _ rows: Int, _ c: Int, _ ignored: Int64, _ eps: T
+) {
     let xp = x.pointer(T.self), lp = losses.mutablePointer(T.self), sp = lse.mutablePointer(T.self)
     Parallel.forRanges(rows, grain: Swift.max(1, (1 << 13) / Swift.max(c, 1))) { range in
         for row in range {
@@ -109,8 +117,10 @@ private func expSum<T: FloatMath>(_ x: UnsafePointer<T>, _ n: Int, _ shift: T) -
 
 /// dx[row] = scale[row] · (softmax(x[row]) - ε/C - (1-ε)·onehot(t[row])); ignored rows are 0
 @inline(__always)
-private func crossEntropyGrad<T: FloatMath>(_ x: Tensor, _ tp: UnsafePointer<Int64>, _ lse: Tensor, _ scales: Tensor, _ dx: Tensor,
-                                            _ rows: Int, _ c: Int, _ ignored: Int64, _ eps: T) {
+private func crossEntropyGrad<T: FloatMath>(
+    _ x: Tensor, _ tp: UnsafePointer<Int64>, _ lse: Tensor, _ scales: Tensor, _ dx: Tensor,
+    _ rows: Int, _ c: Int, _ ignored: Int64, _ eps: T
+) {
     let xp = x.pointer(T.self), sp = lse.pointer(T.self), gp = scales.pointer(T.self)
     let dp = dx.mutablePointer(T.self)
     Parallel.forRanges(rows, grain: Swift.max(1, (1 << 13) / Swift.max(c, 1))) { range in

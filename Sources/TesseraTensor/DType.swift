@@ -64,9 +64,15 @@ extension Int64: TensorElement {
     public static var dtype: DType { .i64 }
     public var doubleValue: Double { Double(self) }
     public init(fromDouble v: Double) {
-        if v.isNaN { self = 0 } else if v >= 9.2233720368547758e18 { self = .max } else if v <= -9.2233720368547758e18 {
+        if v.isNaN {
+            self = 0
+        } else if v >= 9.2233720368547758e18 {
+            self = .max
+        } else if v <= -9.2233720368547758e18 {
             self = .min
-        } else { self = Int64(v.rounded(.towardZero)) }
+        } else {
+            self = Int64(v.rounded(.towardZero))
+        }
     }
 }
 

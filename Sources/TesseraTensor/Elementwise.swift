@@ -54,9 +54,11 @@ func map2<K: Map2Kernel>(_ a: Tensor, _ b: Tensor, _ out: Tensor, grain: Int = 1
     }
     let loop = StridedLoop(
         shape: out.shape,
-        strides: [out.strides,
-                  Shape.broadcastStrides(shape: a.shape, strides: a.strides, to: out.shape),
-                  Shape.broadcastStrides(shape: b.shape, strides: b.strides, to: out.shape)],
+        strides: [
+            out.strides,
+            Shape.broadcastStrides(shape: a.shape, strides: a.strides, to: out.shape),
+            Shape.broadcastStrides(shape: b.shape, strides: b.strides, to: out.shape),
+        ],
         offsets: [out.offset, a.offset, b.offset])
     let ab = a.storage.base.assumingMemoryBound(to: T.self)
     let bb = b.storage.base.assumingMemoryBound(to: T.self)

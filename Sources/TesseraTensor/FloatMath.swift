@@ -3,7 +3,7 @@
 // since f64 exists for gradient checks where accuracy, not speed, matters.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public protocol FloatMath: FloatElement {

@@ -40,8 +40,10 @@ extension Tensor: CustomStringConvertible {
         }
     }
 
-    private func render(_ prefix: [Int], _ summarise: Bool, _ edge: Int, _ width: Int,
-                        _ it: inout IndexingIterator<[String]>, _ out: inout String, indent: Int) {
+    private func render(
+        _ prefix: [Int], _ summarise: Bool, _ edge: Int, _ width: Int,
+        _ it: inout IndexingIterator<[String]>, _ out: inout String, indent: Int
+    ) {
         let d = prefix.count
         out += "["
         var first = true

@@ -11,7 +11,10 @@ extension Tensor {
             guard t.rank == first.rank,
                 (0..<t.rank).allSatisfy({ $0 == d || t.shape[$0] == first.shape[$0] })
             else {
-                throw TensorError("cat", "tensor \(n + 1) has shape \(shapeString(t.shape)), incompatible with \(shapeString(first.shape)) (sizes must match in every dimension but the joined one)")
+                throw TensorError(
+                    "cat",
+                    "tensor \(n + 1) has shape \(shapeString(t.shape)), incompatible with \(shapeString(first.shape)) (sizes must match in every dimension but the joined one)"
+                )
             }
             dt = DType.promote(dt, t.dtype)
         }

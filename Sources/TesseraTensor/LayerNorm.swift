@@ -11,7 +11,8 @@ extension Tensor {
         let c = shape[rank - 1]
         for (name, p) in [("weight", weight), ("bias", bias)] {
             if let p, p.shape != [c] {
-                throw TensorError("layer_norm", "\(name) has shape \(shapeString(p.shape)), expected \(c) (the last dimension of \(shapeString(shape)))")
+                throw TensorError(
+                    "layer_norm", "\(name) has shape \(shapeString(p.shape)), expected \(c) (the last dimension of \(shapeString(shape)))")
             }
         }
         let x = try detach().contiguous()
@@ -39,8 +40,10 @@ extension Tensor {
 }
 
 @inline(__always)
-private func layerNormForward<T: FloatMath>(_ x: Tensor, _ w: Tensor?, _ b: Tensor?, _ out: Tensor, _ mean: Tensor, _ rstd: Tensor,
-                                            _ rows: Int, _ c: Int, _ eps: T) {
+private func layerNormForward<T: FloatMath>(
+    _ x: Tensor, _ w: Tensor?, _ b: Tensor?, _ out: Tensor, _ mean: Tensor, _ rstd: Tensor,
+    _ rows: Int, _ c: Int, _ eps: T
+) {
     let xp = x.pointer(T.self), op = out.mutablePointer(T.self)
     let mp = mean.mutablePointer(T.self), rp = rstd.mutablePointer(T.self)
     let wp = w?.pointer(T.self), bp = b?.pointer(T.self)
@@ -68,8 +71,10 @@ private func layerNormForward<T: FloatMath>(_ x: Tensor, _ w: Tensor?, _ b: Tens
 }
 
 /// dx = rstd · (ĝ - mean(ĝ) - x̂ · mean(ĝ · x̂)) with ĝ = g · w;  dw = Σ g · x̂;  db = Σ g.
-private func layerNormBackward(_ x: Tensor, _ w: Tensor?, _ g: Tensor, _ mean: Tensor, _ rstd: Tensor,
-                               _ rows: Int, _ c: Int) throws -> (Tensor, Tensor, Tensor) {
+private func layerNormBackward(
+    _ x: Tensor, _ w: Tensor?, _ g: Tensor, _ mean: Tensor, _ rstd: Tensor,
+    _ rows: Int, _ c: Int
+) throws -> (Tensor, Tensor, Tensor) {
     let dx = try Tensor.empty(x.shape, dtype: x.dtype, op: "layer_norm_backward")
     let dw = try Tensor.zeros([c], dtype: x.dtype)
     let db = try Tensor.zeros([c], dtype: x.dtype)
@@ -82,8 +87,10 @@ private func layerNormBackward(_ x: Tensor, _ w: Tensor?, _ g: Tensor, _ mean: T
 }
 
 @inline(__always)
-private func layerNormGrad<T: FloatMath>(_ x: Tensor, _ w: Tensor?, _ g: Tensor, _ mean: Tensor, _ rstd: Tensor,
-                                         _ dx: Tensor, _ dw: Tensor, _ db: Tensor, _ rows: Int, _ c: Int, _: T.Type) {
+private func layerNormGrad<T: FloatMath>(
+    _ x: Tensor, _ w: Tensor?, _ g: Tensor, _ mean: Tensor, _ rstd: Tensor,
+    _ dx: Tensor, _ dw: Tensor, _ db: Tensor, _ rows: Int, _ c: Int, _: T.Type
+) {
     let xp = x.pointer(T.self), gp = g.pointer(T.self), dxp = dx.mutablePointer(T.self)
     let mp = mean.pointer(T.self), rp = rstd.pointer(T.self), wp = w?.pointer(T.self)
     let dwp = dw.mutablePointer(T.self), dbp = db.mutablePointer(T.self)

@@ -113,15 +113,17 @@ private func gemmBatched(_ a0: Tensor, _ b0: Tensor, _ out: Tensor, batch: [Int]
     let abase = a.storage.base, bbase = b.storage.base, obase = out.storage.base
     let call = { (p: Int) in
         if f32 {
-            cblas_sgemm(CblasRowMajor, ao.trans, bo.trans, Int32(m), Int32(n), Int32(k), 1,
-                        abase.assumingMemoryBound(to: Float.self) + aOffs[p], ao.ld,
-                        bbase.assumingMemoryBound(to: Float.self) + bOffs[p], bo.ld, 0,
-                        obase.assumingMemoryBound(to: Float.self) + p * m * n, Int32(n))
+            cblas_sgemm(
+                CblasRowMajor, ao.trans, bo.trans, Int32(m), Int32(n), Int32(k), 1,
+                abase.assumingMemoryBound(to: Float.self) + aOffs[p], ao.ld,
+                bbase.assumingMemoryBound(to: Float.self) + bOffs[p], bo.ld, 0,
+                obase.assumingMemoryBound(to: Float.self) + p * m * n, Int32(n))
         } else {
-            cblas_dgemm(CblasRowMajor, ao.trans, bo.trans, Int32(m), Int32(n), Int32(k), 1,
-                        abase.assumingMemoryBound(to: Double.self) + aOffs[p], ao.ld,
-                        bbase.assumingMemoryBound(to: Double.self) + bOffs[p], bo.ld, 0,
-                        obase.assumingMemoryBound(to: Double.self) + p * m * n, Int32(n))
+            cblas_dgemm(
+                CblasRowMajor, ao.trans, bo.trans, Int32(m), Int32(n), Int32(k), 1,
+                abase.assumingMemoryBound(to: Double.self) + aOffs[p], ao.ld,
+                bbase.assumingMemoryBound(to: Double.self) + bOffs[p], bo.ld, 0,
+                obase.assumingMemoryBound(to: Double.self) + p * m * n, Int32(n))
         }
     }
     // small per-matrix products gain nothing from OpenBLAS's threads: run them one thread each

@@ -2,7 +2,7 @@
 
 import Dispatch
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public enum Parallel {

@@ -10,7 +10,8 @@ extension Tensor {
         }
         let c = shape[rank - 1]
         if let weight, weight.shape != [c] {
-            throw TensorError("rms_norm", "weight has shape \(shapeString(weight.shape)), expected \(c) (the last dimension of \(shapeString(shape)))")
+            throw TensorError(
+                "rms_norm", "weight has shape \(shapeString(weight.shape)), expected \(c) (the last dimension of \(shapeString(shape)))")
         }
         let x = try detach().contiguous()
         let w = try weight.map { try $0.detach().to(dtype).contiguous() }
@@ -59,8 +60,10 @@ private func rmsNormForward<T: FloatMath>(_ x: Tensor, _ w: Tensor?, _ out: Tens
 
 /// dx = r · (ĝ - x̂ · mean(ĝ · x̂)) with x̂ = x · r, ĝ = g · w;  dw = Σ_rows g · x̂
 @inline(__always)
-private func rmsNormGrad<T: FloatMath>(_ x: Tensor, _ w: Tensor?, _ g: Tensor, _ rstd: Tensor, _ dx: Tensor, _ dw: Tensor,
-                                       _ rows: Int, _ c: Int, _: T.Type) {
+private func rmsNormGrad<T: FloatMath>(
+    _ x: Tensor, _ w: Tensor?, _ g: Tensor, _ rstd: Tensor, _ dx: Tensor, _ dw: Tensor,
+    _ rows: Int, _ c: Int, _: T.Type
+) {
     let xp = x.pointer(T.self), gp = g.pointer(T.self), rp = rstd.pointer(T.self)
     let dxp = dx.mutablePointer(T.self), dwp = dw.mutablePointer(T.self), wp = w?.pointer(T.self)
     Parallel.forRanges(rows, grain: Swift.max(1, (1 << 14) / Swift.max(c, 1))) { range in

@@ -3,7 +3,7 @@
 // element order, so a seed fixes every value regardless of the core count.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public final class Generator {
@@ -81,8 +81,10 @@ public func manualSeed(_ seed: UInt64) { Generator.shared.manualSeed(seed) }
 
 extension Tensor {
     /// Uniform samples in [low, high).
-    public static func rand(_ shape: [Int], low: Double = 0, high: Double = 1, dtype: DType = .f32,
-                            generator: Generator = .shared) throws -> Tensor {
+    public static func rand(
+        _ shape: [Int], low: Double = 0, high: Double = 1, dtype: DType = .f32,
+        generator: Generator = .shared
+    ) throws -> Tensor {
         guard dtype.isFloatingPoint else { throw TensorError("rand", "needs a floating-point dtype, got \(dtype)") }
         let t = try empty(shape, dtype: dtype, op: "rand")
         let span = high - low
@@ -98,8 +100,10 @@ extension Tensor {
     }
 
     /// Normal samples with the given mean and standard deviation.
-    public static func randn(_ shape: [Int], mean: Double = 0, std: Double = 1, dtype: DType = .f32,
-                             generator: Generator = .shared) throws -> Tensor {
+    public static func randn(
+        _ shape: [Int], mean: Double = 0, std: Double = 1, dtype: DType = .f32,
+        generator: Generator = .shared
+    ) throws -> Tensor {
         guard dtype.isFloatingPoint else { throw TensorError("randn", "needs a floating-point dtype, got \(dtype)") }
         let t = try empty(shape, dtype: dtype, op: "randn")
         if dtype == .f64 {
@@ -128,8 +132,10 @@ extension Tensor {
     }
 
     /// Integers uniform in [low, high).
-    public static func randint(_ low: Int, _ high: Int, _ shape: [Int], dtype: DType = .i64,
-                               generator: Generator = .shared) throws -> Tensor {
+    public static func randint(
+        _ low: Int, _ high: Int, _ shape: [Int], dtype: DType = .i64,
+        generator: Generator = .shared
+    ) throws -> Tensor {
         guard high > low else { throw TensorError("randint", "high (\(high)) must be greater than low (\(low))") }
         let t = try empty(shape, dtype: dtype, op: "randint")
         // high - low can exceed Int.max (e.g. Int.min..<Int.max) but always fits a UInt64;
@@ -181,7 +187,9 @@ extension Tensor {
     /// `numSamples` category indices per row drawn from the (unnormalised, non-negative) weights
     /// of this 1-D or 2-D tensor; without replacement each index appears at most once per row.
     public func multinomial(_ numSamples: Int, replacement: Bool = false, generator: Generator = .shared) throws -> Tensor {
-        guard rank == 1 || rank == 2 else { throw TensorError("multinomial", "expects a 1-D or 2-D tensor of weights, got shape \(shapeString(shape))") }
+        guard rank == 1 || rank == 2 else {
+            throw TensorError("multinomial", "expects a 1-D or 2-D tensor of weights, got shape \(shapeString(shape))")
+        }
         let w2 = try (rank == 1 ? unsqueeze(0) : self).detach()
         let (rows, cats) = (w2.shape[0], w2.shape[1])
         guard numSamples >= 0, replacement || numSamples <= cats else {

@@ -247,8 +247,10 @@ func sumIntKernel(_ x: UnsafePointer<Int64>, _ out: UnsafeMutablePointer<Int64>,
 
 /// x (O, R, I) -> values, indices (O, 1, I): the first extreme entry along R (NaN wins).
 @inline(__always)
-func extremumKernel<T: Comparable>(_ x: UnsafePointer<T>, _ v: UnsafeMutablePointer<T>, _ ix: UnsafeMutablePointer<Int64>,
-                                   _ o: Int, _ r: Int, _ i: Int, _ largest: Bool) {
+func extremumKernel<T: Comparable>(
+    _ x: UnsafePointer<T>, _ v: UnsafeMutablePointer<T>, _ ix: UnsafeMutablePointer<Int64>,
+    _ o: Int, _ r: Int, _ i: Int, _ largest: Bool
+) {
     Parallel.forRanges(o * i, grain: Swift.max(1, (1 << 15) / Swift.max(r, 1))) { range in
         for p in range {
             let a = p / i, c = p % i
@@ -270,8 +272,10 @@ func extremumKernel<T: Comparable>(_ x: UnsafePointer<T>, _ v: UnsafeMutablePoin
 
 /// x (O, R, I) -> out (O, R, I): running sum along R (from the end when `reverse`); integers wrap.
 @inline(__always)
-func scanKernel<T: Numeric>(_ x: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>, _ o: Int, _ r: Int, _ i: Int, _ reverse: Bool,
-                            _ plus: (T, T) -> T) {
+func scanKernel<T: Numeric>(
+    _ x: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>, _ o: Int, _ r: Int, _ i: Int, _ reverse: Bool,
+    _ plus: (T, T) -> T
+) {
     for a in 0..<o {
         let src = x + a * r * i, dst = out + a * r * i
         for c in 0..<i {

@@ -51,8 +51,10 @@ extension Tensor {
 
     /// Runs `pick(row, n, out)` on every row along dim `d` (rows copied contiguous, typed as a
     /// comparable key), which writes `count` indices into `out`; gathers the values.
-    private func selectAlong(_ d: Int, count: Int, op: String,
-                             _ pick: (SelectionRow, Int, UnsafeMutablePointer<Int64>) -> Void) throws -> (values: Tensor, indices: Tensor) {
+    private func selectAlong(
+        _ d: Int, count: Int, op: String,
+        _ pick: (SelectionRow, Int, UnsafeMutablePointer<Int64>) -> Void
+    ) throws -> (values: Tensor, indices: Tensor) {
         // a 0-d tensor is selected from as one element; values are gathered from `src` so that
         // gradients reach self
         let src = rank == 0 ? try reshape([1]) : self

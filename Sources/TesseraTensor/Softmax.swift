@@ -38,14 +38,16 @@ extension Tensor {
         } else {
             softmaxKernel(x.pointer(Double.self), out.mutablePointer(Double.self), o, r, i, log)
         }
-        return out.recordGrad(op, [src], withOutput: { g, out in
-            if log {
-                // g - softmax · Σ g
-                return [try g.sub(out.exp().mul(g.sum(dims: [d], keepDim: true)))]
-            }
-            // y · (g - Σ g·y)
-            return [try out.mul(g.sub(g.mul(out).sum(dims: [d], keepDim: true)))]
-        })
+        return out.recordGrad(
+            op, [src],
+            withOutput: { g, out in
+                if log {
+                    // g - softmax · Σ g
+                    return [try g.sub(out.exp().mul(g.sum(dims: [d], keepDim: true)))]
+                }
+                // y · (g - Σ g·y)
+                return [try out.mul(g.sub(g.mul(out).sum(dims: [d], keepDim: true)))]
+            })
     }
 }
 

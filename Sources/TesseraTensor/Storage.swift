@@ -1,7 +1,7 @@
 // Storage: one aligned, owned block of memory that tensors view; freed when the last view goes.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public final class Storage {
@@ -26,7 +26,8 @@ public final class Storage {
         let limit = Storage.physicalMemory
         if byteCount > limit - Swift.min(limit, Storage.liveBytes + BlockCache.cachedBytes) { BlockCache.clear() }
         guard byteCount <= limit - Swift.min(limit, Storage.liveBytes) else {
-            throw TensorError(op, "cannot allocate \(byteCount) bytes: this machine has \(limit) bytes of memory and tensors already hold \(Storage.liveBytes)")
+            throw TensorError(
+                op, "cannot allocate \(byteCount) bytes: this machine has \(limit) bytes of memory and tensors already hold \(Storage.liveBytes)")
         }
         var n = max(byteCount, 64)
         let cached = n >= BlockCache.minimumSize

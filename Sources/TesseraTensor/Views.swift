@@ -59,7 +59,9 @@ extension Tensor {
     public func view(_ shape: [Int]) throws -> Tensor {
         let newShape = try inferShape(shape, op: "view")
         guard let st = viewStrides(newShape) else {
-            throw TensorError("view", "a tensor of shape \(shapeString(self.shape)) with strides \(strides) cannot be viewed as \(shapeString(newShape)); use reshape")
+            throw TensorError(
+                "view",
+                "a tensor of shape \(shapeString(self.shape)) with strides \(strides) cannot be viewed as \(shapeString(newShape)); use reshape")
         }
         let inShape = self.shape
         return makeView(newShape, st, offset).recordGrad("view", [self]) { g in [try g.reshape(inShape)] }

@@ -5,7 +5,7 @@ import CBLAS
 import TesseraNN
 import TesseraTensor
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 func now() -> Double {
@@ -44,8 +44,9 @@ func rawSgemm(_ m: Int, _ n: Int, _ k: Int, batch: Int = 1) throws -> Double {
     let pa = a.pointer(Float.self), pb = b.pointer(Float.self), pc = c.mutablePointer(Float.self)
     return time {
         for p in 0..<batch {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
-                        pa + p * m * k, Int32(k), pb + p * k * n, Int32(n), 0, pc + p * m * n, Int32(n))
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
+                pa + p * m * k, Int32(k), pb + p * k * n, Int32(n), 0, pc + p * m * n, Int32(n))
         }
     }
 }
@@ -60,8 +61,9 @@ func benchMatmul() throws {
     // a transposed operand goes to BLAS as a flag, not a copy
     let a = try Tensor.randn([1024, 1024]), b = try Tensor.randn([1024, 1024])
     let tt = try time { _ = try a.matmul(b.t()) }
-    emit("matmul", "matmul 1024 (B transposed view)", 2e9 * 1.073741824 / tt / 1e9, "GFLOPS",
-         raw: 2.0 * 1073741824 / (try rawSgemm(1024, 1024, 1024)) / 1e9)
+    emit(
+        "matmul", "matmul 1024 (B transposed view)", 2e9 * 1.073741824 / tt / 1e9, "GFLOPS",
+        raw: 2.0 * 1073741824 / (try rawSgemm(1024, 1024, 1024)) / 1e9)
     // transformer shapes: a linear layer over (16,128,384) and batched per-sequence products
     let x = try Tensor.randn([16, 128, 384]), w = try Tensor.randn([384, 384])
     let tl = try time { _ = try x.matmul(w) }
@@ -126,10 +128,13 @@ fputs("OpenBLAS kernels: \(BLASKernels.coreName)\n", stderr)
 /// 619 ms, MiniLM classification 1196 ms.
 func benchTrain() throws {
     let (batch, seq) = (16, 128)
-    for (name, layers, hidden, heads, ffn, vocab, mlm) in [("BERT-mini MLM (4L, H256, V8000)", 4, 256, 4, 1024, 8000, true),
-                                                          ("MiniLM-L6 classification (6L, H384, V30522)", 6, 384, 12, 1536, 30522, false)] {
-        let config = try EncoderConfig(vocabSize: vocab, hiddenSize: hidden, numHiddenLayers: layers, numAttentionHeads: heads,
-                                       intermediateSize: ffn, maxPositionEmbeddings: 512)
+    for (name, layers, hidden, heads, ffn, vocab, mlm) in [
+        ("BERT-mini MLM (4L, H256, V8000)", 4, 256, 4, 1024, 8000, true),
+        ("MiniLM-L6 classification (6L, H384, V30522)", 6, 384, 12, 1536, 30522, false),
+    ] {
+        let config = try EncoderConfig(
+            vocabSize: vocab, hiddenSize: hidden, numHiddenLayers: layers, numAttentionHeads: heads,
+            intermediateSize: ffn, maxPositionEmbeddings: 512)
         let g = Generator(seed: 1)
         let ids = try Tensor.randint(0, vocab, [batch, seq], generator: g)
         let step: () throws -> Void

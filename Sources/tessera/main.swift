@@ -7,7 +7,7 @@ import TesseraLua
 import TesseraNotebook
 import TesseraTensor
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 let version = "0.1.0"

@@ -8,8 +8,10 @@ import Testing
 
 /// Attention computed element by element from the module's own projections: the reference.
 /// x (B, T, D) -> output (B, T, D), probabilities (B, H, T, T)
-private func referenceAttention(_ m: MultiHeadAttention, _ x: Tensor, mask: [[Double]]?, causal: Bool,
-                                rope: Bool) throws -> ([Double], [Double]) {
+private func referenceAttention(
+    _ m: MultiHeadAttention, _ x: Tensor, mask: [[Double]]?, causal: Bool,
+    rope: Bool
+) throws -> ([Double], [Double]) {
     let (b, t, h, kv, hd) = (x.shape[0], x.shape[1], m.heads, m.kvHeads, m.headDim)
     let q = try m.module(at: "query")!(x).toDoubles(), k = try m.module(at: "key")!(x).toDoubles()
     let v = try m.module(at: "value")!(x).toDoubles()
@@ -20,7 +22,8 @@ private func referenceAttention(_ m: MultiHeadAttention, _ x: Tensor, mask: [[Do
         let half = hd / 2, j = i % half
         let angle = Double(pos) * pow(10_000, -2 * Double(j) / Double(hd))
         // pairs (j, j + half) rotate together: HF's rotate_half convention
-        return i < half ? p[row + i] * cos(angle) - p[row + i + half] * sin(angle)
+        return i < half
+            ? p[row + i] * cos(angle) - p[row + i + half] * sin(angle)
             : p[row + i] * cos(angle) + p[row + i - half] * sin(angle)
     }
     var probs = [Double](repeating: 0, count: b * h * t * t)
@@ -31,7 +34,9 @@ private func referenceAttention(_ m: MultiHeadAttention, _ x: Tensor, mask: [[Do
             for i in 0..<t {
                 var s = [Double](repeating: -.infinity, count: t)
                 for j in 0..<t where !(causal && j > i) && (mask?[bi][j] ?? 1) != 0 {
-                    s[j] = (0..<hd).reduce(0) { $0 + at(q, h, bi, i, head, $1, rotate: rope) * at(k, kv, bi, j, g, $1, rotate: rope) } / Double(hd).squareRoot()
+                    s[j] =
+                        (0..<hd).reduce(0) { $0 + at(q, h, bi, i, head, $1, rotate: rope) * at(k, kv, bi, j, g, $1, rotate: rope) }
+                        / Double(hd).squareRoot()
                 }
                 let mx = s.max()!
                 let e = s.map { exp($0 - mx) }, z = e.reduce(0, +)
@@ -68,8 +73,9 @@ private func referenceAttention(_ m: MultiHeadAttention, _ x: Tensor, mask: [[Do
         let mask: [[Double]] = [[1, 1, 1], [1, 1, 0]]
         let maskT = try f64(mask.flatMap { $0 }, [2, 3])
         for (kv, causal, rope) in [(4, false, false), (2, true, false), (1, true, true), (2, false, true)] {
-            let m = try MultiHeadAttention(dim: 8, heads: 4, kvHeads: kv, rope: rope ? RotaryEmbedding(headDim: 2) : nil,
-                                           generator: Generator(seed: 32))
+            let m = try MultiHeadAttention(
+                dim: 8, heads: 4, kvHeads: kv, rope: rope ? RotaryEmbedding(headDim: 2) : nil,
+                generator: Generator(seed: 32))
             try m.to(.f64)
             let r = try m(x, paddingMask: maskT, causal: causal, returnProbabilities: true)
             let (out, probs) = try referenceAttention(m, x, mask: mask, causal: causal, rope: rope)
@@ -94,13 +100,15 @@ private func referenceAttention(_ m: MultiHeadAttention, _ x: Tensor, mask: [[Do
         expectTensorError("MultiHeadAttention") { try m(x, paddingMask: bools([true, true], [1, 2])) }
         expectTensorError("MultiHeadAttention") { try m(Tensor.zeros([1, 3, 5])) }
         expectTensorError("MultiHeadAttention") { try MultiHeadAttention(dim: 8, heads: 4, kvHeads: 3) }
-        #expect(try MultiHeadAttention(dim: 8, heads: 4, kvHeads: 2, causal: true).layerDescription
-            == "MultiHeadAttention(8, heads: 4, kv heads: 2, causal)")
+        #expect(
+            try MultiHeadAttention(dim: 8, heads: 4, kvHeads: 2, causal: true).layerDescription
+                == "MultiHeadAttention(8, heads: 4, kv heads: 2, causal)")
     }
 
     @Test func gradients() throws {
-        let m = try MultiHeadAttention(dim: 4, heads: 2, kvHeads: 1, causal: true, rope: RotaryEmbedding(headDim: 2),
-                                       generator: Generator(seed: 35))
+        let m = try MultiHeadAttention(
+            dim: 4, heads: 2, kvHeads: 1, causal: true, rope: RotaryEmbedding(headDim: 2),
+            generator: Generator(seed: 35))
         let mask = try i64([1, 1, 1, 1, 1, 0], [2, 3])
         try moduleGradCheck(m, [leaf([2, 3, 4], seed: 36)]) { try m($0[0], paddingMask: mask).output }
     }
@@ -113,7 +121,9 @@ private func referenceAttention(_ m: MultiHeadAttention, _ x: Tensor, mask: [[Do
         #expect(shapes == [[1, 2, 4]])
         // a replaced projection is the one the forward pass uses
         let zero = try Linear(4, 4, generator: Generator(seed: 38))
-        try noGrad { _ = try zero.weight.zero_(); _ = zero.bias!.zero_() }
+        try noGrad {
+            _ = try zero.weight.zero_(); _ = zero.bias!.zero_()
+        }
         try m.replaceModule(at: "output", with: zero)
         #expect(try m(Tensor.randn([1, 2, 4])).output.toDoubles().allSatisfy { $0 == 0 })
     }

@@ -7,9 +7,10 @@ import Testing
 
 /// a tiny decoder: D 8, 2 query heads sharing 1 kv head (hd 4), intermediate 12, vocab 13
 private func tinyConfig(tied: Bool = false, layers: Int = 2) throws -> DecoderConfig {
-    try DecoderConfig(vocabSize: 13, hiddenSize: 8, numHiddenLayers: layers, numAttentionHeads: 2, numKeyValueHeads: 1,
-                      intermediateSize: 12, maxPositionEmbeddings: 16, ropeTheta: 500, tieWordEmbeddings: tied,
-                      initializerRange: 0.5)
+    try DecoderConfig(
+        vocabSize: 13, hiddenSize: 8, numHiddenLayers: layers, numAttentionHeads: 2, numKeyValueHeads: 1,
+        intermediateSize: 12, maxPositionEmbeddings: 16, ropeTheta: 500, tieWordEmbeddings: tied,
+        initializerRange: 0.5)
 }
 
 /// HF's count for LlamaForCausalLM
@@ -24,11 +25,13 @@ private func llamaParameterCount(_ c: DecoderConfig) -> Int {
     @Test func namesAndCountsFollowHuggingFace() throws {
         let model = try DecoderForCausalLM(tinyConfig())
         let names = Set(model.namedParameters().map(\.name))
-        for name in ["model.embed_tokens.weight", "model.layers.0.self_attn.q_proj.weight", "model.layers.0.self_attn.k_proj.weight",
-                     "model.layers.1.self_attn.v_proj.weight", "model.layers.1.self_attn.o_proj.weight",
-                     "model.layers.0.mlp.gate_proj.weight", "model.layers.0.mlp.up_proj.weight", "model.layers.0.mlp.down_proj.weight",
-                     "model.layers.0.input_layernorm.weight", "model.layers.0.post_attention_layernorm.weight",
-                     "model.norm.weight", "lm_head.weight"] {
+        for name in [
+            "model.embed_tokens.weight", "model.layers.0.self_attn.q_proj.weight", "model.layers.0.self_attn.k_proj.weight",
+            "model.layers.1.self_attn.v_proj.weight", "model.layers.1.self_attn.o_proj.weight",
+            "model.layers.0.mlp.gate_proj.weight", "model.layers.0.mlp.up_proj.weight", "model.layers.0.mlp.down_proj.weight",
+            "model.layers.0.input_layernorm.weight", "model.layers.0.post_attention_layernorm.weight",
+            "model.norm.weight", "lm_head.weight",
+        ] {
             #expect(names.contains(name), "\(name)")
         }
         #expect(!names.contains { $0.hasSuffix(".bias") })
@@ -39,14 +42,17 @@ private func llamaParameterCount(_ c: DecoderConfig) -> Int {
         try tied.to(.f64)
         #expect(try tied.requiredTensor("lm_head.weight") === tied.requiredTensor("model.embed_tokens.weight"))
         // the formula gives TinyLlama-1.1B's 1,100,048,384
-        let tiny = try DecoderConfig(vocabSize: 32000, hiddenSize: 2048, numHiddenLayers: 22, numAttentionHeads: 32,
-                                     numKeyValueHeads: 4, intermediateSize: 5632)
+        let tiny = try DecoderConfig(
+            vocabSize: 32000, hiddenSize: 2048, numHiddenLayers: 22, numAttentionHeads: 32,
+            numKeyValueHeads: 4, intermediateSize: 5632)
         #expect(llamaParameterCount(tiny) == 1_100_048_384)
         let text = model.description
-        for line in ["DecoderForCausalLM()  [\(groupedDigits(model.parameterCount)) parameters, all trainable]",
-                     "self_attn: DecoderAttention(heads: 2, kv heads: 1, rope base: 500.0)",
-                     "gate_proj: Linear(8 -> 12, bias: false)", "input_layernorm: RMSNorm(8, eps: 1e-06)",
-                     "rotary_emb: RotaryEmbedding(4, base: 500.0)", "lm_head: Linear(8 -> 13, bias: false)"] {
+        for line in [
+            "DecoderForCausalLM()  [\(groupedDigits(model.parameterCount)) parameters, all trainable]",
+            "self_attn: DecoderAttention(heads: 2, kv heads: 1, rope base: 500.0)",
+            "gate_proj: Linear(8 -> 12, bias: false)", "input_layernorm: RMSNorm(8, eps: 1e-06)",
+            "rotary_emb: RotaryEmbedding(4, base: 500.0)", "lm_head: Linear(8 -> 13, bias: false)",
+        ] {
             #expect(text.contains(line), "\(line)\n\(text)")
         }
     }
@@ -54,7 +60,11 @@ private func llamaParameterCount(_ c: DecoderConfig) -> Int {
     @Test func layerGradients() throws {
         let c = try tinyConfig()
         let layer = try DecoderLayer(c, rope: RotaryEmbedding(headDim: 4, base: 500), generator: Generator(seed: 50))
-        try noGrad { for (_, p) in layer.namedParameters() where p.rank == 1 { _ = try p.copy_(Tensor.rand(p.shape, low: 0.5, high: 1.5, generator: Generator(seed: 53))) } }
+        try noGrad {
+            for (_, p) in layer.namedParameters() where p.rank == 1 {
+                _ = try p.copy_(Tensor.rand(p.shape, low: 0.5, high: 1.5, generator: Generator(seed: 53)))
+            }
+        }
         let mask = try attentionBlockMask(batch: 2, length: 3, paddingMask: i64([1, 1, 1, 1, 0, 1], [2, 3]), causal: true)
         try moduleGradCheck(layer, [leaf([2, 3, 8], seed: 51)]) { try layer($0[0], mask: mask).output }
     }

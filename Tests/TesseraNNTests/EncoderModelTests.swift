@@ -8,9 +8,10 @@ import Testing
 
 /// a tiny encoder: D 8, 2 heads, intermediate 12, vocab 11, 10 positions, no dropout
 private func tinyConfig(layers: Int = 2, positions: EncoderConfig.PositionIDs = .fromZero) throws -> EncoderConfig {
-    try EncoderConfig(vocabSize: 11, hiddenSize: 8, numHiddenLayers: layers, numAttentionHeads: 2, intermediateSize: 12,
-                      maxPositionEmbeddings: 10, layerNormEps: 1e-12, padTokenId: positions == .afterPadding ? 1 : 0,
-                      hiddenDropoutProb: 0, attentionProbsDropoutProb: 0, initializerRange: 0.5, positionIDs: positions)
+    try EncoderConfig(
+        vocabSize: 11, hiddenSize: 8, numHiddenLayers: layers, numAttentionHeads: 2, intermediateSize: 12,
+        maxPositionEmbeddings: 10, layerNormEps: 1e-12, padTokenId: positions == .afterPadding ? 1 : 0,
+        hiddenDropoutProb: 0, attentionProbsDropoutProb: 0, initializerRange: 0.5, positionIDs: positions)
 }
 
 /// HF's count for BertModel: embeddings, layers, and the pooler when present
@@ -24,14 +25,16 @@ private func bertParameterCount(_ c: EncoderConfig, pooler: Bool) -> Int {
 @Suite struct EncoderModelTests {
     @Test func namesFollowHuggingFace() throws {
         let names = Set(try EncoderForMaskedLM(tinyConfig()).namedParameters().map(\.name))
-        for name in ["bert.embeddings.word_embeddings.weight", "bert.embeddings.position_embeddings.weight",
-                     "bert.embeddings.token_type_embeddings.weight", "bert.embeddings.LayerNorm.weight",
-                     "bert.embeddings.LayerNorm.bias", "bert.encoder.layer.0.attention.self.query.weight",
-                     "bert.encoder.layer.1.attention.self.key.bias", "bert.encoder.layer.0.attention.self.value.weight",
-                     "bert.encoder.layer.0.attention.output.dense.weight", "bert.encoder.layer.0.attention.output.LayerNorm.bias",
-                     "bert.encoder.layer.1.intermediate.dense.weight", "bert.encoder.layer.1.output.dense.bias",
-                     "bert.encoder.layer.1.output.LayerNorm.weight", "cls.predictions.transform.dense.weight",
-                     "cls.predictions.transform.LayerNorm.weight", "cls.predictions.bias"] {
+        for name in [
+            "bert.embeddings.word_embeddings.weight", "bert.embeddings.position_embeddings.weight",
+            "bert.embeddings.token_type_embeddings.weight", "bert.embeddings.LayerNorm.weight",
+            "bert.embeddings.LayerNorm.bias", "bert.encoder.layer.0.attention.self.query.weight",
+            "bert.encoder.layer.1.attention.self.key.bias", "bert.encoder.layer.0.attention.self.value.weight",
+            "bert.encoder.layer.0.attention.output.dense.weight", "bert.encoder.layer.0.attention.output.LayerNorm.bias",
+            "bert.encoder.layer.1.intermediate.dense.weight", "bert.encoder.layer.1.output.dense.bias",
+            "bert.encoder.layer.1.output.LayerNorm.weight", "cls.predictions.transform.dense.weight",
+            "cls.predictions.transform.LayerNorm.weight", "cls.predictions.bias",
+        ] {
             #expect(names.contains(name), "\(name)")
         }
         // tied: the decoder weight is the word embedding table, listed once
@@ -53,8 +56,9 @@ private func bertParameterCount(_ c: EncoderConfig, pooler: Bool) -> Int {
         #expect(try EncoderForMaskedLM(c).parameterCount == bertParameterCount(c, pooler: false) + d * d + 3 * d + c.vocabSize)
         #expect(try EncoderForSequenceClassification(c, numLabels: 3).parameterCount == bertParameterCount(c, pooler: true) + 3 * d + 3)
         // the formula gives bert-base-uncased's published 109,482,240
-        let base = try EncoderConfig(vocabSize: 30522, hiddenSize: 768, numHiddenLayers: 12, numAttentionHeads: 12,
-                                     intermediateSize: 3072)
+        let base = try EncoderConfig(
+            vocabSize: 30522, hiddenSize: 768, numHiddenLayers: 12, numAttentionHeads: 12,
+            intermediateSize: 3072)
         #expect(bertParameterCount(base, pooler: true) == 109_482_240)
     }
 
@@ -62,10 +66,12 @@ private func bertParameterCount(_ c: EncoderConfig, pooler: Bool) -> Int {
         let text = try EncoderForMaskedLM(tinyConfig(layers: 1)).description
         let count = groupedDigits(bertParameterCount(try tinyConfig(layers: 1), pooler: false) + 64 + 24 + 11)
         #expect(text.hasPrefix("EncoderForMaskedLM()  [\(count) parameters, all trainable]"), "\(text)")
-        for line in ["bert: EncoderModel(1 layers, 8, heads: 2)", "word_embeddings: Embedding(11, 8, padding: 0)",
-                     "self: EncoderSelfAttention(heads: 2)", "query: Linear(8 -> 8)  weight 8x8, bias 8  [72]",
-                     "LayerNorm: LayerNorm(8, eps: 1e-12)", "intermediate: Intermediate()", "act: GELU()",
-                     "predictions: MaskedLMPrediction()  bias 11"] {
+        for line in [
+            "bert: EncoderModel(1 layers, 8, heads: 2)", "word_embeddings: Embedding(11, 8, padding: 0)",
+            "self: EncoderSelfAttention(heads: 2)", "query: Linear(8 -> 8)  weight 8x8, bias 8  [72]",
+            "LayerNorm: LayerNorm(8, eps: 1e-12)", "intermediate: Intermediate()", "act: GELU()",
+            "predictions: MaskedLMPrediction()  bias 11",
+        ] {
             #expect(text.contains(line), "\(line)")
         }
     }
@@ -85,14 +91,16 @@ private func bertParameterCount(_ c: EncoderConfig, pooler: Bool) -> Int {
             // right padding (and junk ids under the mask) leave the real tokens alone
             for tail: [Int64] in [[pad, pad], [9, 4]] {
                 let padded = try model(i64([5, 3, 7, 2] + tail, [1, 6]), attentionMask: i64([1, 1, 1, 1, 0, 0], [1, 6]))
-                expectClose(try padded.lastHiddenState.narrow(1, 0, 4).toDoubles(), plain.lastHiddenState.toDoubles(),
-                            rtol: 1e-10, atol: 1e-12, "\(positions) right padding")
+                expectClose(
+                    try padded.lastHiddenState.narrow(1, 0, 4).toDoubles(), plain.lastHiddenState.toDoubles(),
+                    rtol: 1e-10, atol: 1e-12, "\(positions) right padding")
             }
             // XLM-R positions count real tokens only, so left padding changes nothing either
             if positions == .afterPadding {
                 let left = try model(i64([pad, pad, 5, 3, 7, 2], [1, 6]), attentionMask: i64([0, 0, 1, 1, 1, 1], [1, 6]))
-                expectClose(try left.lastHiddenState.narrow(1, 2, 4).toDoubles(), plain.lastHiddenState.toDoubles(),
-                            rtol: 1e-10, atol: 1e-12, "left padding")
+                expectClose(
+                    try left.lastHiddenState.narrow(1, 2, 4).toDoubles(), plain.lastHiddenState.toDoubles(),
+                    rtol: 1e-10, atol: 1e-12, "left padding")
             }
             #expect(plain.hiddenStates.count == 3 && plain.attentions.count == 2 && plain.pooled?.shape == [1, 8])
         }

@@ -26,7 +26,9 @@ import Testing
     @Test func layerNormValuesAndGradients() throws {
         let ln = try LayerNorm(3)
         expectTensor(try ln(f32([1, 2, 3], [1, 3])), [1, 3], [-1.2247357, 0, 1.2247357], rtol: 1e-4)
-        try noGrad { try ln.parameter("weight")!.copy_(f32([1, 2, 3])); try ln.parameter("bias")!.copy_(f32([0.1, 0.2, 0.3])) }
+        try noGrad {
+            try ln.parameter("weight")!.copy_(f32([1, 2, 3])); try ln.parameter("bias")!.copy_(f32([0.1, 0.2, 0.3]))
+        }
         try moduleGradCheck(ln, [leaf([2, 3], seed: 3)]) { try ln($0[0]) }
         #expect(ln.layerDescription == "LayerNorm(3, eps: 1e-05)")
     }

@@ -48,8 +48,9 @@ import Testing
         #expect(scores == SpanScores(correct: 1, predicted: 2, gold: 2))
         #expect(scores.f1 == 0.5)
         // 1 correct of 2 predicted and 3 gold: P 1/2, R 1/3, F1 2·(1/6)/(5/6) = 0.4
-        let s2 = try spanF1(predicted: [["B-PER", "I-PER", "O", "O"], ["B-ORG", "I-ORG"]],
-                            gold: [["B-PER", "I-PER", "O", "B-LOC"], ["B-ORG", "O"]])
+        let s2 = try spanF1(
+            predicted: [["B-PER", "I-PER", "O", "O"], ["B-ORG", "I-ORG"]],
+            gold: [["B-PER", "I-PER", "O", "B-LOC"], ["B-ORG", "O"]])
         #expect(s2.precision == 0.5 && abs(s2.recall - 1.0 / 3) < 1e-12 && abs(s2.f1 - 0.4) < 1e-12)
         // no entities anywhere: every score is 0, as seqeval with zero_division=0
         #expect(try spanF1(predicted: [["O"]], gold: [["O"]]).f1 == 0)

@@ -13,49 +13,66 @@ private func json(_ text: String) throws -> [String: Any] {
 
 @Suite struct ModelConfigTests {
     @Test func encoderFromConfigJSON() throws {
-        let bert = try EncoderConfig(huggingFace: json("""
-            {"architectures": ["BertForMaskedLM"], "model_type": "bert", "vocab_size": 30522, "hidden_size": 768,
-             "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072, "hidden_act": "gelu",
-             "max_position_embeddings": 512, "type_vocab_size": 2, "layer_norm_eps": 1e-12, "pad_token_id": 0,
-             "hidden_dropout_prob": 0.1, "transformers_version": "4.6.0.dev0"}
-            """))
-        #expect(bert == (try EncoderConfig(vocabSize: 30522, hiddenSize: 768, numHiddenLayers: 12, numAttentionHeads: 12,
-                                           intermediateSize: 3072)))
+        let bert = try EncoderConfig(
+            huggingFace: json(
+                """
+                {"architectures": ["BertForMaskedLM"], "model_type": "bert", "vocab_size": 30522, "hidden_size": 768,
+                 "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072, "hidden_act": "gelu",
+                 "max_position_embeddings": 512, "type_vocab_size": 2, "layer_norm_eps": 1e-12, "pad_token_id": 0,
+                 "hidden_dropout_prob": 0.1, "transformers_version": "4.6.0.dev0"}
+                """))
+        #expect(
+            bert
+                == (try EncoderConfig(
+                    vocabSize: 30522, hiddenSize: 768, numHiddenLayers: 12, numAttentionHeads: 12,
+                    intermediateSize: 3072)))
         #expect(bert.headDim == 64 && bert.positionIDs == .fromZero)
-        let xlmr = try EncoderConfig(huggingFace: json("""
-            {"model_type": "xlm-roberta", "vocab_size": 250002, "hidden_size": 768, "num_hidden_layers": 12,
-             "num_attention_heads": 12, "intermediate_size": 3072, "max_position_embeddings": 514,
-             "type_vocab_size": 1, "layer_norm_eps": 1e-05, "pad_token_id": 1, "bos_token_id": 0}
-            """))
+        let xlmr = try EncoderConfig(
+            huggingFace: json(
+                """
+                {"model_type": "xlm-roberta", "vocab_size": 250002, "hidden_size": 768, "num_hidden_layers": 12,
+                 "num_attention_heads": 12, "intermediate_size": 3072, "max_position_embeddings": 514,
+                 "type_vocab_size": 1, "layer_norm_eps": 1e-05, "pad_token_id": 1, "bos_token_id": 0}
+                """))
         #expect(xlmr.positionIDs == .afterPadding && xlmr.padTokenId == 1 && xlmr.layerNormEps == 1e-5)
         // Swift values work as well as NSNumbers
-        let swift = try EncoderConfig(huggingFace: ["vocab_size": 10, "hidden_size": 8, "num_hidden_layers": 1,
-                                                    "num_attention_heads": 2, "intermediate_size": 16, "layer_norm_eps": 1e-5])
+        let swift = try EncoderConfig(huggingFace: [
+            "vocab_size": 10, "hidden_size": 8, "num_hidden_layers": 1,
+            "num_attention_heads": 2, "intermediate_size": 16, "layer_norm_eps": 1e-5,
+        ])
         #expect(swift.hiddenSize == 8 && swift.layerNormEps == 1e-5)
     }
 
     @Test func decoderFromConfigJSON() throws {
-        let tiny = try DecoderConfig(huggingFace: json("""
-            {"model_type": "llama", "vocab_size": 32000, "hidden_size": 2048, "intermediate_size": 5632,
-             "num_hidden_layers": 22, "num_attention_heads": 32, "num_key_value_heads": 4, "hidden_act": "silu",
-             "max_position_embeddings": 2048, "rms_norm_eps": 1e-05, "rope_theta": 10000.0, "rope_scaling": null,
-             "tie_word_embeddings": false, "pad_token_id": null, "torch_dtype": "float32"}
-            """))
+        let tiny = try DecoderConfig(
+            huggingFace: json(
+                """
+                {"model_type": "llama", "vocab_size": 32000, "hidden_size": 2048, "intermediate_size": 5632,
+                 "num_hidden_layers": 22, "num_attention_heads": 32, "num_key_value_heads": 4, "hidden_act": "silu",
+                 "max_position_embeddings": 2048, "rms_norm_eps": 1e-05, "rope_theta": 10000.0, "rope_scaling": null,
+                 "tie_word_embeddings": false, "pad_token_id": null, "torch_dtype": "float32"}
+                """))
         #expect(tiny.numKeyValueHeads == 4 && tiny.headDim == 64 && tiny.padTokenId == nil && !tiny.tieWordEmbeddings)
         #expect(tiny.rmsNormEps == 1e-5 && tiny.ropeTheta == 10_000)
-        let mha = try DecoderConfig(huggingFace: ["vocab_size": 10, "hidden_size": 8, "num_hidden_layers": 1,
-                                                  "num_attention_heads": 2, "intermediate_size": 16,
-                                                  "tie_word_embeddings": true, "pad_token_id": Int?.none as Any])
+        let mha = try DecoderConfig(huggingFace: [
+            "vocab_size": 10, "hidden_size": 8, "num_hidden_layers": 1,
+            "num_attention_heads": 2, "intermediate_size": 16,
+            "tie_word_embeddings": true, "pad_token_id": Int?.none as Any,
+        ])
         #expect(mha.numKeyValueHeads == 2 && mha.tieWordEmbeddings && mha.padTokenId == nil)
     }
 
     @Test func badConfigsThrowNamingTheKey() throws {
-        let base: [String: Any] = ["vocab_size": 10, "hidden_size": 8, "num_hidden_layers": 1,
-                                   "num_attention_heads": 2, "intermediate_size": 16]
+        let base: [String: Any] = [
+            "vocab_size": 10, "hidden_size": 8, "num_hidden_layers": 1,
+            "num_attention_heads": 2, "intermediate_size": 16,
+        ]
         func without(_ key: String) -> [String: Any] { base.filter { $0.key != key } }
         func with(_ key: String, _ value: Any) -> [String: Any] { base.merging([key: value]) { $1 } }
-        func expectMessage(_ op: String, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation,
-                           _ body: () throws -> Any) {
+        func expectMessage(
+            _ op: String, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation,
+            _ body: () throws -> Any
+        ) {
             do {
                 _ = try body()
                 Issue.record("expected an error mentioning \(fragment)", sourceLocation: sourceLocation)

@@ -18,10 +18,11 @@ private struct GoldenModel {
         let url = try #require(Bundle.module.url(forResource: "nn", withExtension: "json", subdirectory: "Golden"))
         let root = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
         let part = try #require(root[family] as? [String: Any])
-        return GoldenModel(config: try #require(part["config"] as? [String: Any]),
-                           weights: try #require(part["weights"] as? [String: Any]),
-                           inputs: try #require(part["inputs"] as? [String: Any]),
-                           expected: try #require(part["expected"] as? [String: Any]))
+        return GoldenModel(
+            config: try #require(part["config"] as? [String: Any]),
+            weights: try #require(part["weights"] as? [String: Any]),
+            inputs: try #require(part["inputs"] as? [String: Any]),
+            expected: try #require(part["expected"] as? [String: Any]))
     }
 
     /// shape and values of a stored tensor
@@ -44,8 +45,10 @@ private struct GoldenModel {
         return try Tensor.from(data.map { Int64($0) }, shape: shape)
     }
 
-    func expect(_ name: String, _ actual: Tensor, rtol: Double, atol: Double,
-                sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expect(
+        _ name: String, _ actual: Tensor, rtol: Double, atol: Double,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let (shape, data) = try GoldenModel.parts(expected[name])
         #expect(actual.shape == shape, sourceLocation: sourceLocation)
         expectClose(actual.toDoubles(), data, rtol: rtol, atol: atol, name, sourceLocation: sourceLocation)
@@ -65,8 +68,9 @@ private struct GoldenModel {
             let report = try model.loadStateDict(g.stateDict(dtype))
             #expect(report.isClean)
             model.eval()
-            let r = try model(g.ids("input_ids"), attentionMask: g.ids("attention_mask"),
-                              tokenTypeIds: g.ids("token_type_ids"), returnAttentions: true)
+            let r = try model(
+                g.ids("input_ids"), attentionMask: g.ids("attention_mask"),
+                tokenTypeIds: g.ids("token_type_ids"), returnAttentions: true)
             #expect(r.logits.dtype == dtype)
             try g.expect("last_hidden_state", r.encoder.lastHiddenState, rtol: rtol, atol: atol)
             try g.expect("logits", r.logits, rtol: rtol, atol: atol)

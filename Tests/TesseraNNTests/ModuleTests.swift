@@ -34,14 +34,18 @@ private final class ToyModel: Module {
 @Suite struct ModuleTests {
     @Test func dottedNamesInRegistrationOrder() throws {
         let m = try ToyModel()
-        #expect(m.namedParameters().map(\.name) == [
-            "embed.weight", "embed.bias",
-            "layer.0.up.weight", "layer.0.up.bias", "layer.0.down.weight",
-            "layer.1.up.weight", "layer.1.up.bias", "layer.1.down.weight",
-        ])
+        #expect(
+            m.namedParameters().map(\.name) == [
+                "embed.weight", "embed.bias",
+                "layer.0.up.weight", "layer.0.up.bias", "layer.0.down.weight",
+                "layer.1.up.weight", "layer.1.up.bias", "layer.1.down.weight",
+            ])
         #expect(m.namedBuffers().map(\.name) == ["position"])
-        #expect(m.namedModules().map(\.name) == ["", "embed", "layer", "layer.0", "layer.0.up", "layer.0.down",
-                                                 "layer.1", "layer.1.up", "layer.1.down"])
+        #expect(
+            m.namedModules().map(\.name) == [
+                "", "embed", "layer", "layer.0", "layer.0.up", "layer.0.down",
+                "layer.1", "layer.1.up", "layer.1.down",
+            ])
         #expect(m.module(at: "layer.1.up") is Linear)
         #expect(m.module(at: "layer.2") == nil)
         #expect(m.parameterCount == (12 + 4) + 2 * (32 + 8 + 32))
@@ -60,10 +64,13 @@ private final class ToyModel: Module {
         let frozen = try m.freeze()
         #expect(frozen.count == 8 && m.trainableParameterCount == 0)
         #expect(try m.unfreeze("layer.*.up.bias") == ["layer.0.up.bias", "layer.1.up.bias"])
-        #expect(try m.unfreeze("layer.1") .count == 3)  // a module path selects everything under it
+        #expect(try m.unfreeze("layer.1").count == 3)  // a module path selects everything under it
         #expect(try m.unfreeze("embed.weigh?") == ["embed.weight"])
-        #expect(m.trainableParameters().map(\.name) == ["embed.weight", "layer.0.up.bias", "layer.1.up.weight",
-                                                        "layer.1.up.bias", "layer.1.down.weight"])
+        #expect(
+            m.trainableParameters().map(\.name) == [
+                "embed.weight", "layer.0.up.bias", "layer.1.up.weight",
+                "layer.1.up.bias", "layer.1.down.weight",
+            ])
         #expect(m.trainableParameterCount == 12 + 8 + 32 + 8 + 32)
         // "layer.1" must not select "layer.10...": prefixes end at a dot
         #expect(!NamePattern("layer.1").selects("layer.10.up.weight"))
@@ -140,17 +147,18 @@ private final class ToyModel: Module {
     @Test func printsStructureShapesAndCounts() throws {
         let m = try ToyModel()
         try m.freeze("embed")
-        #expect(m.description == """
-            ToyModel()  position 5 (buffer)  [160 parameters, 144 trainable]
-              embed: Linear(3 -> 4)  weight 4x3 (frozen), bias 4 (frozen)  [16]
-              layer: ModuleList(2)  [144]
-                0: ToyBlock()  [72]
-                  up: Linear(4 -> 8)  weight 8x4, bias 8  [40]
-                  down: Linear(8 -> 4, bias: false)  weight 4x8  [32]
-                1: ToyBlock()  [72]
-                  up: Linear(4 -> 8)  weight 8x4, bias 8  [40]
-                  down: Linear(8 -> 4, bias: false)  weight 4x8  [32]
-            """)
+        #expect(
+            m.description == """
+                ToyModel()  position 5 (buffer)  [160 parameters, 144 trainable]
+                  embed: Linear(3 -> 4)  weight 4x3 (frozen), bias 4 (frozen)  [16]
+                  layer: ModuleList(2)  [144]
+                    0: ToyBlock()  [72]
+                      up: Linear(4 -> 8)  weight 8x4, bias 8  [40]
+                      down: Linear(8 -> 4, bias: false)  weight 4x8  [32]
+                    1: ToyBlock()  [72]
+                      up: Linear(4 -> 8)  weight 8x4, bias 8  [40]
+                      down: Linear(8 -> 4, bias: false)  weight 4x8  [32]
+                """)
         #expect(try Linear(384, 1536).layerDescription == "Linear(384 -> 1536)")
         #expect(groupedDigits(1_181_568) == "1,181,568" && groupedDigits(12) == "12")
     }

@@ -57,8 +57,10 @@ private func param(_ values: [Double], grad: [Double], dtype: DType = .f64) thro
     @Test func parameterGroupsAndSkippedParameters() throws {
         let a = try param([1], grad: [1]), b = try param([1], grad: [1])
         let idle = try Tensor.from([5.0]).requiresGrad(true)
-        let opt = try SGD(groups: [ParameterGroup([("a", a), ("idle", idle)], OptimizerOptions(lr: 0.1)),
-                                   ParameterGroup([("b", b)], OptimizerOptions(lr: 0.01))])
+        let opt = try SGD(groups: [
+            ParameterGroup([("a", a), ("idle", idle)], OptimizerOptions(lr: 0.1)),
+            ParameterGroup([("b", b)], OptimizerOptions(lr: 0.01)),
+        ])
         try opt.step()
         expectClose(a.toDoubles() + b.toDoubles() + idle.toDoubles(), [0.9, 0.99, 5], rtol: 1e-12)
         opt.zeroGrad()
@@ -70,9 +72,12 @@ private func param(_ values: [Double], grad: [Double], dtype: DType = .f64) thro
         let lin = LRSchedule.linear(warmup: 2, total: 6)
         expectClose((0...7).map { lin.factor(at: $0) }, [0, 0.5, 1, 0.75, 0.5, 0.25, 0, 0], rtol: 1e-12)
         let cos = LRSchedule.cosine(warmup: 1, total: 5, minFactor: 0.1)
-        expectClose((0...6).map { cos.factor(at: $0) },
-                    [0, 1, 0.1 + 0.9 * 0.5 * (1 + Foundation.cos(Double.pi / 4)), 0.55,
-                     0.1 + 0.9 * 0.5 * (1 + Foundation.cos(3 * Double.pi / 4)), 0.1, 0.1], rtol: 1e-12)
+        expectClose(
+            (0...6).map { cos.factor(at: $0) },
+            [
+                0, 1, 0.1 + 0.9 * 0.5 * (1 + Foundation.cos(Double.pi / 4)), 0.55,
+                0.1 + 0.9 * 0.5 * (1 + Foundation.cos(3 * Double.pi / 4)), 0.1, 0.1,
+            ], rtol: 1e-12)
         #expect(LRSchedule.constant(warmup: 4).factor(at: 1) == 0.25 && LRSchedule.constant().factor(at: 0) == 1)
         // the optimizer applies the factor of its step count
         let p = try param([0], grad: [1])

@@ -17,9 +17,10 @@ private func copyTask(_ n: Int, _ g: Generator) throws -> (ids: Tensor, labels: 
 /// Trains for `steps` AdamW steps from `seed`; returns every step's loss and the held-out accuracy.
 private func trainCopyTask(seed: UInt64, steps: Int = 120) throws -> (losses: [Double], accuracy: Double) {
     let g = Generator(seed: seed)
-    let config = try EncoderConfig(vocabSize: 8, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2,
-                                   intermediateSize: 32, maxPositionEmbeddings: 8, layerNormEps: 1e-5,
-                                   initializerRange: 0.1)
+    let config = try EncoderConfig(
+        vocabSize: 8, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2,
+        intermediateSize: 32, maxPositionEmbeddings: 8, layerNormEps: 1e-5,
+        initializerRange: 0.1)
     let model = try EncoderForSequenceClassification(config, numLabels: 6, usePooler: false, generator: g)
     let opt = try AdamW(model.trainableParameters(), lr: 1e-2, weightDecay: 0.01)
     var losses: [Double] = []

@@ -121,10 +121,12 @@ import TesseraTestSupport
         let big = try Tensor.arange(0, 2000).format()
         #expect(big.hasPrefix("[   0.,    1.,    2., ..., 1997., 1998., 1999.]"))
         #expect(try f64([1]).requiresGrad(true).format().hasSuffix("requires grad]"))
-        #expect(try Tensor.arange(0, 8).view([2, 2, 2]).format()
-            == "[[[0., 1.],\n  [2., 3.]],\n\n [[4., 5.],\n  [6., 7.]]]\n[f32 tensor of shape 2x2x2]")
-        #expect(try Tensor.arange(0, 1400).view([2, 700]).format(edgeItems: 2)
-            == "[[   0.,    1., ...,  698.,  699.],\n [ 700.,  701., ..., 1398., 1399.]]\n[f32 tensor of shape 2x700]")
+        #expect(
+            try Tensor.arange(0, 8).view([2, 2, 2]).format()
+                == "[[[0., 1.],\n  [2., 3.]],\n\n [[4., 5.],\n  [6., 7.]]]\n[f32 tensor of shape 2x2x2]")
+        #expect(
+            try Tensor.arange(0, 1400).view([2, 700]).format(edgeItems: 2)
+                == "[[   0.,    1., ...,  698.,  699.],\n [ 700.,  701., ..., 1398., 1399.]]\n[f32 tensor of shape 2x700]")
         #expect(try f32([0.12345678, -1234.5, 0.001]).format().hasPrefix("[    0.1235, -1234.5000,     0.0010]"))
     }
 }

@@ -33,7 +33,8 @@ enum Golden {
     static func tensor(_ spec: [String: Any]) throws -> Tensor {
         let shape = spec["shape"] as! [Int]
         let values = (spec["data"] as! [Any]).map(number)
-        var t = spec["dtype"] as? String == "i64"
+        var t =
+            spec["dtype"] as? String == "i64"
             ? try Tensor.from(values.map { Int64($0) }, shape: shape)
             : try Tensor.from(values.map { Float($0) }, shape: shape)
         for step in spec["view"] as? [String] ?? [] {

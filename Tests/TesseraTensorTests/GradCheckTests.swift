@@ -63,8 +63,10 @@ import TesseraTestSupport
     @Test func unaryOps() throws {
         let positive: [UnaryOp] = [.sqrt, .rsqrt, .log]
         for (n, op) in UnaryOp.allCases.enumerated() {
-            let x = positive.contains(op) ? try leaf([3, 4], seed: 70 + UInt64(n), low: 0.2, high: 3)
-                                          : try leaf([3, 4], seed: 70 + UInt64(n))
+            let x =
+                positive.contains(op)
+                ? try leaf([3, 4], seed: 70 + UInt64(n), low: 0.2, high: 3)
+                : try leaf([3, 4], seed: 70 + UInt64(n))
             try gradCheck({ try $0[0].unary(op) }, [x])
         }
         // on a strided (transposed) input, and gelu's tails
@@ -170,10 +172,22 @@ import TesseraTestSupport
         try gradCheck({ try Tensor.cat([$0[0], $0[1], $0[0]], dim: 0) }, [leaf([1, 3], seed: 262), leaf([2, 3], seed: 263)])
         try gradCheck({ try Tensor.stack([$0[0], $0[1]], dim: 1) }, [leaf([2, 3], seed: 264), leaf([2, 3], seed: 265)])
         try gradCheck({ try Tensor.stack([$0[0], $0[1]], dim: -1) }, [leaf([2, 3], seed: 266), leaf([2, 3], seed: 267)])
-        try gradCheck({ let p = try $0[0].split(2, dim: 1); return try p[0].mul(p[1]) }, [leaf([3, 4], seed: 268)])
-        try gradCheck({ let p = try $0[0].split(2, dim: 1); return try p[2].mul(p[0].narrow(1, 0, 1)) }, [leaf([3, 5], seed: 269)])
-        try gradCheck({ let p = try $0[0].split(sizes: [1, 3], dim: 0); return try p[1].add(p[0]) }, [leaf([4, 2], seed: 270)])
-        try gradCheck({ let p = try $0[0].chunk(3, dim: 0); return try p[2].sub(p[1]) }, [leaf([6, 2], seed: 271)])
+        try gradCheck(
+            {
+                let p = try $0[0].split(2, dim: 1); return try p[0].mul(p[1])
+            }, [leaf([3, 4], seed: 268)])
+        try gradCheck(
+            {
+                let p = try $0[0].split(2, dim: 1); return try p[2].mul(p[0].narrow(1, 0, 1))
+            }, [leaf([3, 5], seed: 269)])
+        try gradCheck(
+            {
+                let p = try $0[0].split(sizes: [1, 3], dim: 0); return try p[1].add(p[0])
+            }, [leaf([4, 2], seed: 270)])
+        try gradCheck(
+            {
+                let p = try $0[0].chunk(3, dim: 0); return try p[2].sub(p[1])
+            }, [leaf([6, 2], seed: 271)])
     }
 
     @Test func selection() throws {
@@ -197,10 +211,11 @@ import TesseraTestSupport
 
     @Test func composite() throws {
         // a tiny attention block: every op above, chained, with shared subexpressions
-        try gradCheck({ x in
-            let q = try x[0].matmul(x[1]), k = try x[0].matmul(x[2])
-            let scores = try q.matmul(k.transpose(-1, -2)).div(2).softmax(-1)
-            return try scores.matmul(x[0]).layerNorm(weight: nil, bias: nil).gelu().add(x[0])
-        }, [leaf([2, 3, 4], seed: 310), leaf([4, 4], seed: 311), leaf([4, 4], seed: 312)], rtol: 1e-4)
+        try gradCheck(
+            { x in
+                let q = try x[0].matmul(x[1]), k = try x[0].matmul(x[2])
+                let scores = try q.matmul(k.transpose(-1, -2)).div(2).softmax(-1)
+                return try scores.matmul(x[0]).layerNorm(weight: nil, bias: nil).gelu().add(x[0])
+            }, [leaf([2, 3, 4], seed: 310), leaf([4, 4], seed: 311), leaf([4, 4], seed: 312)], rtol: 1e-4)
     }
 }

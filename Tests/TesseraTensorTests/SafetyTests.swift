@@ -3,7 +3,7 @@
 
 import Testing
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 @testable import TesseraTensor
 import TesseraTestSupport

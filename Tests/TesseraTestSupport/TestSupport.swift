@@ -15,11 +15,12 @@ public func bools(_ values: [Bool], _ shape: [Int]? = nil) throws -> Tensor { tr
 /// [low, high) when bounds are given. Each test names its seed, so every run sees the same values.
 public func leaf(_ shape: [Int], seed: UInt64, low: Double? = nil, high: Double? = nil) throws -> Tensor {
     let g = Generator(seed: seed)
-    let t = if let low, let high {
-        try Tensor.rand(shape, low: low, high: high, dtype: .f64, generator: g)
-    } else {
-        try Tensor.randn(shape, dtype: .f64, generator: g)
-    }
+    let t =
+        if let low, let high {
+            try Tensor.rand(shape, low: low, high: high, dtype: .f64, generator: g)
+        } else {
+            try Tensor.randn(shape, dtype: .f64, generator: g)
+        }
     return try t.requiresGrad(true)
 }
 
@@ -33,8 +34,10 @@ public func isClose(_ a: Double, _ b: Double, rtol: Double, atol: Double) -> Boo
 }
 
 /// Expects `actual` to match `expected` elementwise (same count), reporting the first mismatch.
-public func expectClose(_ actual: [Double], _ expected: [Double], rtol: Double = 1e-5, atol: Double = 1e-6,
-                 _ what: String = "", sourceLocation: SourceLocation = #_sourceLocation) {
+public func expectClose(
+    _ actual: [Double], _ expected: [Double], rtol: Double = 1e-5, atol: Double = 1e-6,
+    _ what: String = "", sourceLocation: SourceLocation = #_sourceLocation
+) {
     guard actual.count == expected.count else {
         Issue.record("\(what) has \(actual.count) values, expected \(expected.count)", sourceLocation: sourceLocation)
         return
@@ -46,8 +49,10 @@ public func expectClose(_ actual: [Double], _ expected: [Double], rtol: Double =
 }
 
 /// Expects `t` to have `shape` and values close to `expected`.
-public func expectTensor(_ t: Tensor, _ shape: [Int], _ expected: [Double], rtol: Double = 1e-5, atol: Double = 1e-6,
-                  sourceLocation: SourceLocation = #_sourceLocation) {
+public func expectTensor(
+    _ t: Tensor, _ shape: [Int], _ expected: [Double], rtol: Double = 1e-5, atol: Double = 1e-6,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     #expect(t.shape == shape, sourceLocation: sourceLocation)
     expectClose(t.toDoubles(), expected, rtol: rtol, atol: atol, "tensor", sourceLocation: sourceLocation)
 }
@@ -70,8 +75,10 @@ public func expectTensorError(_ op: String? = nil, sourceLocation: SourceLocatio
 /// Checks backward() of `f` against central finite differences, in Float64. `inputs` are
 /// contiguous f64 leaves that require grad; the checked scalar is sum(f(inputs) · w) for fixed
 /// random weights w, so every output element's gradient matters with its own weight.
-public func gradCheck(_ f: ([Tensor]) throws -> Tensor, _ inputs: [Tensor], atol: Double = 1e-6, rtol: Double = 1e-5,
-               eps: Double = 1e-6, sourceLocation: SourceLocation = #_sourceLocation) throws {
+public func gradCheck(
+    _ f: ([Tensor]) throws -> Tensor, _ inputs: [Tensor], atol: Double = 1e-6, rtol: Double = 1e-5,
+    eps: Double = 1e-6, sourceLocation: SourceLocation = #_sourceLocation
+) throws {
     if let mismatch = try gradMismatch(f, inputs, atol: atol, rtol: rtol, eps: eps) {
         Issue.record(Comment(rawValue: mismatch), sourceLocation: sourceLocation)
     }
