@@ -96,3 +96,11 @@ import TesseraTestSupport
         #expect(!BLASKernels.coreName.isEmpty)
     }
 }
+
+@Suite struct EmbeddingIdTests {
+    @Test func negativeIdsAreErrorsNotCountsFromTheEnd() throws {
+        let table = try Tensor.randn([10, 4])
+        expectTensorError("embedding") { try table.embedding(try i64([2, -1])) }
+        #expect(try table.embedding(try i64([9])).shape == [1, 4])
+    }
+}
