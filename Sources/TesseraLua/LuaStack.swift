@@ -173,6 +173,10 @@ public struct LuaStack {
 
     /// The integers of the sequence at i.
     public func intSequence(_ i: Int32, _ fn: String) throws -> [Int] {
+        // raw table access on anything else is undefined behaviour in Lua's C API: check first
+        guard lua_type(L, i) == LUA_TTABLE else {
+            throw LuaError.argument(i, fn, "table of integers expected, got \(typeName(i))")
+        }
         let t = lua_absindex(L, i)
         let n = Int(lua_rawlen(L, t))
         var out: [Int] = []
