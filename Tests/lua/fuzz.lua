@@ -51,6 +51,26 @@ for round = 1, 12 do
       end
     end
   end
+  -- module and optimizer methods, on a fresh object each time
+  for _, kind in ipairs({"Module", "Optimizer"}) do
+    for name, f in pairs(debug.getregistry()["tessera." .. kind .. ".methods"]) do
+      local self
+      if kind == "Module" then
+        self = rnd(2) == 0 and nn.Linear(2, 2) or nn.Sequential{nn.Linear(2, 3), nn.GELU(), nn.Linear(3, 1)}
+      else
+        self = optim.AdamW(nn.Linear(2, 2), {lr = 0.1})
+      end
+      local args = {}
+      local n = rnd(4)
+      for i = 1, n do args[i] = pool[1 + rnd(#pool)]() end
+      local ok, err = pcall(f, self, table.unpack(args, 1, n))
+      calls = calls + 1
+      if not ok then
+        errors = errors + 1
+        if type(err) ~= "string" or err == "" then T.ok(false, kind .. ":" .. name .. " raised a non-string error") end
+      end
+    end
+  end
   collectgarbage()
 end
 print(string.format("%d random calls, %d raised errors, process alive", calls, errors))
