@@ -15,7 +15,7 @@ nonisolated(unsafe) let moduleMethodsKey = UnsafeMutableRawPointer.allocate(byte
 extension LuaStack {
     /// The module at index i, or nil if the value is not a module.
     public func module(at i: Int32) -> Module? {
-        retainedObject(at: i, metatable: moduleMetatableKey) as? Module
+        retainedObject(at: i, metatable: moduleMetatableKey, as: Module.self)
     }
 
     public func checkModule(_ i: Int32, _ fn: String) throws -> Module {

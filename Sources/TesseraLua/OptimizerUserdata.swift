@@ -14,7 +14,7 @@ nonisolated(unsafe) let optimizerMethodsKey = UnsafeMutableRawPointer.allocate(b
 extension LuaStack {
     /// The optimizer at index i, or nil if the value is not one.
     public func optimizer(at i: Int32) -> Optimizer? {
-        retainedObject(at: i, metatable: optimizerMetatableKey) as? Optimizer
+        retainedObject(at: i, metatable: optimizerMetatableKey, as: Optimizer.self)
     }
 
     public func checkOptimizer(_ i: Int32, _ fn: String) throws -> Optimizer {

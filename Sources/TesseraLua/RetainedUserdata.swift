@@ -1,19 +1,21 @@
-// RetainedUserdata: Swift objects other than tensors (modules, optimizers) as Lua userdata, in the
-// tensor's pattern: one retained reference per Lua value, a metatable found by pointer key, a C
-// `__gc` that drops the reference, and `__metatable` hiding the metatable from scripts.
+// RetainedUserdata: Swift objects (tensors, modules, optimizers) as Lua userdata: one retained
+// reference per Lua value, a metatable found by pointer key (cheaper than luaL_testudata's string
+// lookup on every argument check), a C `__gc` that drops the reference, and `__metatable` hiding
+// the metatable from scripts.
 
 import CLua
 import LuaShim
 
 extension LuaStack {
-    /// The object held by the userdata at i if its metatable is the one registered under `key`.
-    func retainedObject(at i: Int32, metatable key: UnsafeMutableRawPointer) -> AnyObject? {
+    /// The object held by the userdata at i if its metatable is the one registered under `key`
+    /// (which identifies the object's class, so no dynamic cast is needed).
+    func retainedObject<T: AnyObject>(at i: Int32, metatable key: UnsafeMutableRawPointer, as _: T.Type) -> T? {
         guard let ud = lua_touserdata(L, i), lua_getmetatable(L, i) != 0 else { return nil }
         lua_rawgetp(L, luashim_registryindex(), key)
         let matches = lua_rawequal(L, -1, -2) != 0
         lua_settop(L, -3)
         guard matches, let p = ud.assumingMemoryBound(to: UnsafeMutableRawPointer?.self).pointee else { return nil }
-        return Unmanaged<AnyObject>.fromOpaque(p).takeUnretainedValue()
+        return Unmanaged<T>.fromOpaque(p).takeUnretainedValue()
     }
 
     /// Pushes a new userdata holding a retained reference to `object`.

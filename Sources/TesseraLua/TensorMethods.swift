@@ -12,24 +12,7 @@ nonisolated(unsafe) let tensorMethodsKey = UnsafeMutableRawPointer.allocate(byte
 
 extension LuaRuntime {
     func openTensorMetatable() {
-        _ = luaL_newmetatable(L, tensorMetatableName)
-        lua_pushvalue(L, -1)
-        lua_rawsetp(L, luashim_registryindex(), tensorMetatableKey)
-        // __gc runs for every tensor Lua frees, so it is a plain C function (it cannot fail, so it
-        // needs no trampoline); __metatable hides the metatable, so __gc only ever sees tensors
-        lua_pushcclosure(
-            L,
-            { L in
-                if let L, let ud = lua_touserdata(L, 1) {
-                    let slot = ud.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
-                    if let p = slot.pointee { Unmanaged<Tensor>.fromOpaque(p).release() }
-                    slot.pointee = nil
-                }
-                return 0
-            }, 0)
-        lua_setfield(L, -2, "__gc")
-        LuaStack(L).push("tensor")
-        lua_setfield(L, -2, "__metatable")
+        newRetainedMetatable(tensorMetatableName, key: tensorMetatableKey, shownAs: "tensor")
         setFunction("__tostring", qualifiedName: "tostring") { s in
             s.push(try s.checkTensor(1, "tostring").description)
             return 1
@@ -54,21 +37,19 @@ extension LuaRuntime {
             s.push(try s.checkTensor(1, "neg").neg())
             return 1
         }
-        setFunction("__index", qualifiedName: "index") { s in
+        // methods first (a number is never a method key), then x[i] and x.grad
+        setMethodIndex(methodsKey: tensorMethodsKey, qualifiedName: "index") { s in
             let t = try s.checkTensor(1, "index")
             if lua_type(s.L, 2) == LUA_TNUMBER {
                 guard t.rank > 0 else { throw LuaError("cannot index a 0-d tensor (use x:item())") }
                 let i = try s.checkIndex(2, "index", size: t.shape[0])
                 let v = try t.select(0, i)
                 if v.rank == 0 { s.pushElement(try v.item(), v.dtype) } else { s.push(v) }
-                return 1
+            } else if s.string(at: 2) == "grad", let g = t.grad {
+                s.push(g)
+            } else {
+                s.pushNil()
             }
-            // methods first, with raw reads and no Swift strings: this runs on every x:method()
-            lua_rawgetp(s.L, luashim_registryindex(), tensorMethodsKey)
-            lua_pushvalue(s.L, 2)
-            if lua_rawget(s.L, -2) != LUA_TNIL { return 1 }
-            if s.string(at: 2) == "grad", let g = t.grad { s.push(g) } else { s.pushNil() }
-            return 1
         }
         setFunction("__newindex", qualifiedName: "newindex") { s in
             let t = try s.checkTensor(1, "newindex")
@@ -91,10 +72,6 @@ extension LuaRuntime {
         }
         lua_settop(L, -2)
 
-        lua_createtable(L, 0, 128)
-        openTensorMethods()
-        lua_pushvalue(L, -1)
-        lua_rawsetp(L, luashim_registryindex(), tensorMethodsKey)
-        lua_setfield(L, luashim_registryindex(), tensorMethodsName)
+        openMethodTable(key: tensorMethodsKey, registryName: tensorMethodsName) { openTensorMethods() }
     }
 }

@@ -7,21 +7,13 @@ import TesseraTensor
 
 let tensorMetatableName = "tessera.Tensor"
 
-/// The registry keeps the tensor metatable under this address as well as under its name:
-/// a pointer lookup is much cheaper than luaL_testudata's string lookup on every argument check.
+/// the registry key of the tensor metatable (see RetainedUserdata)
 nonisolated(unsafe) let tensorMetatableKey = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)
 
 extension LuaStack {
     /// The tensor at index i, or nil if the value is not a tensor.
     public func tensor(at i: Int32) -> Tensor? {
-        guard let ud = lua_touserdata(L, i), lua_getmetatable(L, i) != 0 else { return nil }
-        lua_rawgetp(L, luashim_registryindex(), tensorMetatableKey)
-        let isTensor = lua_rawequal(L, -1, -2) != 0
-        lua_settop(L, -3)
-        guard isTensor else { return nil }
-        let slot = ud.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
-        guard let p = slot.pointee else { return nil }
-        return Unmanaged<Tensor>.fromOpaque(p).takeUnretainedValue()
+        retainedObject(at: i, metatable: tensorMetatableKey, as: Tensor.self)
     }
 
     public func checkTensor(_ i: Int32, _ fn: String) throws -> Tensor {
@@ -39,10 +31,7 @@ extension LuaStack {
 
     /// Pushes a tensor as a new userdata (each push is its own Lua value sharing the Tensor).
     public func push(_ t: Tensor) {
-        let ud = luashim_newuserdata(L, MemoryLayout<UnsafeMutableRawPointer?>.size)!
-        ud.assumingMemoryBound(to: UnsafeMutableRawPointer?.self).pointee = Unmanaged.passRetained(t).toOpaque()
-        lua_rawgetp(L, luashim_registryindex(), tensorMetatableKey)
-        lua_setmetatable(L, -2)
+        pushRetained(t, metatable: tensorMetatableKey)
         LuaRuntime.current?.noteAllocation(t.numel * t.dtype.size)
     }
 
