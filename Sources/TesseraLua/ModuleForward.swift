@@ -32,19 +32,7 @@ func moduleForward(_ s: LuaStack) throws -> Int32 {
             let o = try encoderCall(try s.options(3, fn, allowed: encoderOptions))
             s.push(try e(x, attentionMask: o.mask, tokenTypeIds: o.types, returnAttentions: o.attentions))
             return 1
-        case let e as EncoderForMaskedLM:
-            let o = try encoderCall(try s.options(3, fn, allowed: encoderOptions))
-            let r = try e(x, attentionMask: o.mask, tokenTypeIds: o.types, returnAttentions: o.attentions)
-            s.push(r.logits)
-            s.push(r.encoder)
-            return 2
-        case let e as EncoderForTokenClassification:
-            let o = try encoderCall(try s.options(3, fn, allowed: encoderOptions))
-            let r = try e(x, attentionMask: o.mask, tokenTypeIds: o.types, returnAttentions: o.attentions)
-            s.push(r.logits)
-            s.push(r.encoder)
-            return 2
-        case let e as EncoderForSequenceClassification:
+        case let e as any EncoderWithHead:
             let o = try encoderCall(try s.options(3, fn, allowed: encoderOptions))
             let r = try e(x, attentionMask: o.mask, tokenTypeIds: o.types, returnAttentions: o.attentions)
             s.push(r.logits)

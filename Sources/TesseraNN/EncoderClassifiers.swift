@@ -4,7 +4,7 @@
 import TesseraTensor
 
 /// A label per token: classifier(dropout(h)) on every position.
-public final class EncoderForTokenClassification: Module {
+public final class EncoderForTokenClassification: Module, EncoderWithHead {
     public let config: EncoderConfig
     public let numLabels: Int
 
@@ -21,15 +21,9 @@ public final class EncoderForTokenClassification: Module {
         try initializeWeights(std: config.initializerRange, generator: generator)
     }
 
-    /// ids (B, T) -> logits (B, T, labels) and the encoder's output
-    public func callAsFunction(
-        _ ids: Tensor, attentionMask: Tensor? = nil, tokenTypeIds: Tensor? = nil,
-        returnAttentions: Bool = false
-    ) throws -> (logits: Tensor, encoder: EncoderOutput) {
-        let e = try child("bert", as: EncoderModel.self)(
-            ids, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds,
-            returnAttentions: returnAttentions)
-        return (try runForwardHooks(child("classifier")(child("dropout")(e.lastHiddenState))), e)
+    /// classifier(dropout(h)) on every position: (B, T, D) -> logits (B, T, labels)
+    public func head(_ e: EncoderOutput) throws -> Tensor {
+        try child("classifier")(child("dropout")(e.lastHiddenState))
     }
 
     /// ids (B, T) -> logits (B, T, labels)
@@ -42,7 +36,7 @@ public final class EncoderForTokenClassification: Module {
 
 /// A label per sequence, read from the first token: through the pooler (BERT) or directly from
 /// its last hidden state (`usePooler: false`).
-public final class EncoderForSequenceClassification: Module {
+public final class EncoderForSequenceClassification: Module, EncoderWithHead {
     public let config: EncoderConfig
     public let numLabels: Int
     public let usePooler: Bool
@@ -59,24 +53,13 @@ public final class EncoderForSequenceClassification: Module {
         try initializeWeights(std: config.initializerRange, generator: generator)
     }
 
-    /// ids (B, T) -> logits (B, labels) and the encoder's output
-    public func callAsFunction(
-        _ ids: Tensor, attentionMask: Tensor? = nil, tokenTypeIds: Tensor? = nil,
-        returnAttentions: Bool = false
-    ) throws -> (logits: Tensor, encoder: EncoderOutput) {
-        let e = try child("bert", as: EncoderModel.self)(
-            ids, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds,
-            returnAttentions: returnAttentions)
-        return (try runForwardHooks(classify(e)), e)
-    }
-
     /// ids (B, T) -> logits (B, labels)
     public override func forward(_ ids: Tensor) throws -> Tensor {
-        try classify(child("bert", as: EncoderModel.self)(ids, attentionMask: nil))
+        try head(child("bert", as: EncoderModel.self)(ids, attentionMask: nil))
     }
 
     /// the pooled vector or the first token's state (B, D) -> logits (B, labels)
-    private func classify(_ e: EncoderOutput) throws -> Tensor {
+    public func head(_ e: EncoderOutput) throws -> Tensor {
         let sentence = try e.pooled ?? e.lastHiddenState.select(1, 0)
         return try child("classifier")(child("dropout")(sentence))
     }

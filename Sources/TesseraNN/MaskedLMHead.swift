@@ -51,7 +51,7 @@ public final class MaskedLMHead: Module {
 }
 
 /// An encoder with a masked LM head: `bert.*` and `cls.*`, as HF BertForMaskedLM.
-public final class EncoderForMaskedLM: Module {
+public final class EncoderForMaskedLM: Module, EncoderWithHead {
     public let config: EncoderConfig
 
     /// `tieWordEmbeddings` (HF's default) shares the word embedding table with the decoder.
@@ -67,16 +67,8 @@ public final class EncoderForMaskedLM: Module {
         try initializeWeights(std: config.initializerRange, generator: generator)
     }
 
-    /// ids (B, T) -> logits (B, T, V) and the encoder's output
-    public func callAsFunction(
-        _ ids: Tensor, attentionMask: Tensor? = nil, tokenTypeIds: Tensor? = nil,
-        returnAttentions: Bool = false
-    ) throws -> (logits: Tensor, encoder: EncoderOutput) {
-        let e = try child("bert", as: EncoderModel.self)(
-            ids, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds,
-            returnAttentions: returnAttentions)
-        return (try runForwardHooks(child("cls")(e.lastHiddenState)), e)
-    }
+    /// h (B, T, D) -> logits (B, T, V)
+    public func head(_ e: EncoderOutput) throws -> Tensor { try child("cls")(e.lastHiddenState) }
 
     /// ids (B, T) -> logits (B, T, V)
     public override func forward(_ ids: Tensor) throws -> Tensor { try child("cls")(child("bert")(ids)) }
