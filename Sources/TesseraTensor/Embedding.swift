@@ -10,10 +10,7 @@ extension Tensor {
         }
         let (v, d) = (shape[0], shape[1])
         // ids are data, not positions: a negative id is a bug upstream, never "count from the end"
-        if indices.numel > 0, indices.dtype == .i64 || indices.dtype == .i32, try indices.to(.i64).min().item() < 0 {
-            throw TensorError("embedding", "id \(Int(try indices.to(.i64).min().item())) is negative; ids must lie in 0..<\(v)")
-        }
-        let idx = try checkedIndex(indices, size: v, op: "embedding").reshape([-1])
+        let idx = try checkedIndex(indices, size: v, op: "embedding", countsFromEnd: false).reshape([-1])
         if let p = paddingIndex, p < 0 || p >= v {
             throw TensorError("embedding", "padding index \(p) out of range for \(v) embeddings")
         }

@@ -4,7 +4,8 @@
 
 extension Tensor {
     /// index as contiguous i64 with every value in 0..<size (negative values count from the end)
-    func checkedIndex(_ index: Tensor, size: Int, op: String) throws -> Tensor {
+    /// (`countsFromEnd: false` for ids that are data, such as token ids: a negative one is an error)
+    func checkedIndex(_ index: Tensor, size: Int, op: String, countsFromEnd: Bool = true) throws -> Tensor {
         guard index.dtype == .i64 || index.dtype == .i32 else {
             throw TensorError(op, "index must be an integer tensor (i64 or i32), got \(index.dtype)")
         }
@@ -12,6 +13,9 @@ extension Tensor {
         let out = try Tensor.empty(src.shape, dtype: .i64, op: op)
         let p = src.pointer(Int64.self), q = out.mutablePointer(Int64.self)
         for j in 0..<src.numel {
+            if p[j] < 0 && !countsFromEnd {
+                throw TensorError(op, "id \(p[j]) is negative; ids must lie in 0..<\(size)")
+            }
             let v = p[j] < 0 ? p[j] + Int64(size) : p[j]
             guard v >= 0 && v < size else {
                 throw TensorError(op, "index \(p[j]) out of range for dimension of size \(size)")
