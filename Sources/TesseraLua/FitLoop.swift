@@ -91,8 +91,8 @@ private struct CallbackFailed: Error {}
 extension LuaRuntime {
     func openFitFunction() {
         _ = luashim_getglobal(L, "nn")
-        let lib = LibraryBuilder(self, prefix: "nn")
-        lib.defQualified(
+        let lib = LibraryBuilder(self, prefix: "nn", qualifiedErrors: true)
+        lib.def(
             "fit", "nn.fit({model=, data=, loss=, optimizer=, steps= [, eval=, eval_every=, clip_grad_norm=, on_step=, log_every=]})",
             "Trains for steps optimizer steps and returns the history {step=, loss=, lr=, grad_norm=, eval=}.",
             details: """

@@ -23,12 +23,15 @@ final class LibraryBuilder {
     /// `tensor` for library functions (`tensor.randn`), `Tensor` for methods (`Tensor:matmul`)
     let prefix: String
     let separator: String
+    /// whether errors from TensorError name functions qualified (`nn.Linear: ...`) or bare
+    let qualifiedErrors: Bool
 
     /// Builds into the table at the top of the stack.
-    init(_ runtime: LuaRuntime, prefix: String, methods: Bool = false) {
+    init(_ runtime: LuaRuntime, prefix: String, methods: Bool = false, qualifiedErrors: Bool = false) {
         self.runtime = runtime
         self.prefix = prefix
         self.separator = methods ? ":" : "."
+        self.qualifiedErrors = qualifiedErrors
     }
 
     /// Adds `name` to the table on top of the stack, with its help entry.
@@ -39,7 +42,7 @@ final class LibraryBuilder {
         let L = runtime.L
         let qualified = prefix + separator + name
         Help.add(HelpEntry(name: qualified, signature: signature, summary: summary, details: details, example: example))
-        runtime.pushFunction(name, body)
+        runtime.pushFunction(qualifiedErrors ? qualified : name, body)
         runtime.nameForHelp(qualified)
         lua_setfield(L, -2, name)
     }

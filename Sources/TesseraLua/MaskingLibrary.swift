@@ -10,9 +10,9 @@ extension LuaRuntime {
     /// Adds the data functions to the global `nn` table.
     func openMaskingFunctions() {
         _ = luashim_getglobal(L, "nn")
-        let lib = LibraryBuilder(self, prefix: "nn")
+        let lib = LibraryBuilder(self, prefix: "nn", qualifiedErrors: true)
         let batch = "local ids, mask = nn.pad_sequences({{101, 7, 8, 9, 102}, {101, 5, 102}}, {pad_id = 0})\n"
-        lib.defQualified(
+        lib.def(
             "mask_tokens", "nn.mask_tokens(ids, {mask_id=, vocab_size=, special_ids=, attention_mask=, probability=, seed=})",
             "Masked language modelling inputs and labels (Hugging Face's DataCollatorForLanguageModeling).",
             details: """
@@ -53,7 +53,7 @@ extension LuaRuntime {
             s.push(labels)
             return 2
         }
-        lib.defQualified(
+        lib.def(
             "pad_sequences", "nn.pad_sequences(sequences [, {pad_id=, max_length=}])",
             "Pads lists of token ids on the right into a batch; returns ids and attention_mask, both i64 (B, T).",
             details: """

@@ -69,7 +69,7 @@ extension LuaStack {
 extension LuaRuntime {
     func openMetricsLibrary() {
         lua_createtable(L, 0, 8)
-        let lib = LibraryBuilder(self, prefix: "metrics")
+        let lib = LibraryBuilder(self, prefix: "metrics", qualifiedErrors: true)
         Help.addTopic(
             "metrics",
             """
@@ -85,7 +85,7 @@ extension LuaRuntime {
             let gold = try s.classIDs(2, fn)
             return (try s.classIDs(1, fn, goldRank: s.labelRank(2)), gold, try opts.int("ignore_index") ?? ignoredLabel)
         }
-        lib.defQualified(
+        lib.def(
             "accuracy", "metrics.accuracy(predicted, gold [, {ignore_index=}])", "Fraction of predictions equal to the gold class.",
             details: ignoreNote,
             example:
@@ -95,7 +95,7 @@ extension LuaRuntime {
             s.push(try accuracy(predicted: p, gold: g, ignoreIndex: ignore))
             return 1
         }
-        lib.defQualified(
+        lib.def(
             "macro_f1", "metrics.macro_f1(predicted, gold [, {ignore_index=}])",
             "Per-class F1 averaged with equal weight over the classes (sklearn's average='macro').",
             details: ignoreNote
@@ -107,7 +107,7 @@ extension LuaRuntime {
             s.push(try macroF1(predicted: p, gold: g, ignoreIndex: ignore))
             return 1
         }
-        lib.defQualified(
+        lib.def(
             "span_f1", "metrics.span_f1(predicted, gold)", "Entity-level precision, recall and F1 of BIO tag sequences (seqeval's default mode).",
             details: """
                 predicted and gold: tables of sentences, each a table of tags ("B-PER", "I-PER", "O"),
@@ -133,7 +133,7 @@ extension LuaRuntime {
             }
             return 1
         }
-        lib.defQualified(
+        lib.def(
             "entities", "metrics.entities(tags)", "The entities of one sentence of BIO tags, as span_f1 reads them.",
             details: "Returns a list of {type=, first=, last=}, positions counting from 1.",
             example: "for _, e in ipairs(metrics.entities{'B-PER', 'I-PER', 'O', 'I-LOC'}) do\n  print(e.type, e.first, e.last)\nend"
@@ -154,7 +154,7 @@ extension LuaRuntime {
             }
             return 1
         }
-        lib.defQualified(
+        lib.def(
             "perplexity", "metrics.perplexity(loss)", "exp(loss): the perplexity of a mean cross-entropy in nats per token.",
             details: "loss is a number or a one-element tensor (nn.cross_entropy's mean over the counted tokens).",
             example:

@@ -20,14 +20,8 @@ extension LuaRuntime {
             Tensors returned by parameters() and state_dict() share memory with the module.
             """)
         let example = "tensor.manual_seed(0)\nlocal m = nn.Sequential{nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)}\n"
-        func def(
-            _ name: String, _ signature: String, _ summary: String, details: String = "", example: String,
-            _ body: @escaping LuaFunctionBody
-        ) {
-            m.def(name, signature, summary, details: details, example: example, reporting(name, body))
-        }
 
-        def(
+        m.def(
             "forward", "m:forward(x [, options]) or m(x [, options])", "Runs the module on x and returns its output.",
             details: """
                 Plain layers take one tensor. nn.MultiHeadAttention takes x (B, T, dim) and
@@ -43,7 +37,7 @@ extension LuaRuntime {
         ) { s in
             try moduleForward(s)
         }
-        def(
+        m.def(
             "parameters", "m:parameters()", "Every parameter as a table name -> tensor (frozen ones too).",
             details: "The tensors are the module's own: changing one in place changes the module.",
             example: example + "for name, p in pairs(m:parameters()) do print(name, p:numel()) end"
@@ -51,7 +45,7 @@ extension LuaRuntime {
             s.push(tensors: try s.checkModule(1, "parameters").namedParameters())
             return 1
         }
-        def(
+        m.def(
             "named_parameters", "m:named_parameters()", "Every parameter as a list of {name, tensor}, sorted by name.",
             example: example + "for _, np in ipairs(m:named_parameters()) do print(np[1], np[2]:dim()) end"
         ) { s in
@@ -67,7 +61,7 @@ extension LuaRuntime {
             }
             return 1
         }
-        def(
+        m.def(
             "trainable_parameters", "m:trainable_parameters()", "The parameters that are not frozen, as a table name -> tensor.",
             example: example + "m:freeze('0')\nfor name in pairs(m:trainable_parameters()) do print(name) end"
         ) { s in
@@ -75,7 +69,7 @@ extension LuaRuntime {
             return 1
         }
         for (name, on) in [("freeze", false), ("unfreeze", true)] {
-            def(
+            m.def(
                 name, "m:\(name)([pattern])",
                 on
                     ? "Makes the parameters matching pattern train again; returns their names."
@@ -94,7 +88,7 @@ extension LuaRuntime {
                 return 1
             }
         }
-        def(
+        m.def(
             "num_parameters", "m:num_parameters([trainable_only])", "Number of parameter elements (only the trainable ones when asked).",
             example: example + "m:freeze('0')\nprint(m:num_parameters(), m:num_parameters(true))"
         ) { s in
@@ -102,7 +96,7 @@ extension LuaRuntime {
             s.push(try s.optBool(2, "num_parameters", false) ? mod.trainableParameterCount : mod.parameterCount)
             return 1
         }
-        def(
+        m.def(
             "state_dict", "m:state_dict()", "Parameters and buffers as a table name -> tensor.",
             details: "The tensors are the module's own (as torch's state_dict); clone them to keep a snapshot.",
             example: example + "local sd = m:state_dict()\nprint(sd['0.weight']:shape()[1])"
@@ -111,7 +105,7 @@ extension LuaRuntime {
             s.push(tensors: sd.keys.sorted().map { ($0, sd[$0]!) })
             return 1
         }
-        def(
+        m.def(
             "load_state_dict", "m:load_state_dict(dict [, {strict=}])",
             "Copies the tensors of dict into the module's tensors of the same names; returns a report.",
             details: """
@@ -147,7 +141,7 @@ extension LuaRuntime {
             return 1
         }
         for (name, on) in [("train", true), ("eval", false)] {
-            def(
+            m.def(
                 name, "m:\(name)()",
                 on
                     ? "Training mode for the whole tree (dropout active); returns m."
@@ -159,14 +153,14 @@ extension LuaRuntime {
                 return 1
             }
         }
-        def(
+        m.def(
             "is_training", "m:is_training()", "Whether m is in training mode.",
             example: "print(nn.Dropout(0.1):eval():is_training())"
         ) { s in
             s.push(try s.checkModule(1, "is_training").training)
             return 1
         }
-        def(
+        m.def(
             "module", "m:module(path)", "The submodule at a dotted path (\"\" is m itself).",
             example: example + "print(m:module('2'))"
         ) { s in
@@ -178,14 +172,14 @@ extension LuaRuntime {
             s.push(sub)
             return 1
         }
-        def(
+        m.def(
             "named_modules", "m:named_modules()", "The dotted names of m (\"\") and every submodule, depth first.",
             example: example + "print(table.concat(m:named_modules(), ', '))"
         ) { s in
             s.push(names: try s.checkModule(1, "named_modules").namedModules().map(\.name))
             return 1
         }
-        def(
+        m.def(
             "replace", "m:replace(path, module)", "Puts module where the submodule at path was (wrapping a layer); returns the old one.",
             example: example + "local old = m:replace('1', nn.GELU())\nprint(old, m:module('1'))"
         ) { s in
@@ -195,7 +189,7 @@ extension LuaRuntime {
             s.push(try mod.replaceModule(at: path, with: new))
             return 1
         }
-        def(
+        m.def(
             "add_hook", "m:add_hook(pattern, function(name, output) ... end)",
             "Calls the function after the forward pass of every submodule whose dotted name matches pattern; returns a handle.",
             details: """
@@ -207,18 +201,18 @@ extension LuaRuntime {
         ) { s in
             try self.addHook(s)
         }
-        def(
+        m.def(
             "zero_grad", "m:zero_grad()", "Clears the gradient of every parameter.",
             example: example + "m(tensor.randn(2, 4)):sum():backward()\nm:zero_grad()\nprint(m:module('0'):parameters().weight.grad)"
         ) { s in
             try s.checkModule(1, "zero_grad").zeroGrad()
             return 0
         }
-        def("type", "m:type()", "The layer class name (\"Linear\").", example: "print(nn.Linear(2, 3):type())") { s in
+        m.def("type", "m:type()", "The layer class name (\"Linear\").", example: "print(nn.Linear(2, 3):type())") { s in
             s.push(try s.checkModule(1, "type").typeName)
             return 1
         }
-        def(
+        m.def(
             "to", "m:to(dtype)", "Converts every parameter and buffer to dtype (\"f32\" or \"f64\"); returns m.",
             details: "Frozen parameters stay frozen; optimizers built before hold the old tensors, so build them after.",
             example: "print(nn.Linear(2, 3):to('f64'):parameters().weight:dtype())"

@@ -74,14 +74,6 @@ extension LuaOptions {
     }
 }
 
-/// A body whose TensorErrors are reported under the Lua name `fn` (`nn.Linear: ...`), since
-/// the library builder registers functions under their bare names.
-func reporting(_ fn: String, _ body: @escaping LuaFunctionBody) -> LuaFunctionBody {
-    { s in
-        do { return try body(s) } catch let e as TensorError { throw LuaError(errorMessage(e, in: fn)) }
-    }
-}
-
 extension LuaRuntime {
     func openModuleMetatable() {
         newRetainedMetatable(moduleMetatableName, key: moduleMetatableKey, shownAs: "module")
@@ -93,7 +85,7 @@ extension LuaRuntime {
             s.push(s.module(at: 1) === s.module(at: 2))
             return 1
         }
-        setFunction("__call", qualifiedName: "forward", reporting("forward") { s in try moduleForward(s) })
+        setFunction("__call", qualifiedName: "forward") { s in try moduleForward(s) }
         setMethodIndex(methodsKey: moduleMethodsKey, qualifiedName: "index") { s in
             let m = try s.checkModule(1, "index")
             if let name = s.string(at: 2), lua_type(s.L, 2) == LUA_TSTRING,

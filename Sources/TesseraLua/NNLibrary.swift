@@ -10,7 +10,7 @@ import TesseraTensor
 extension LuaRuntime {
     func openNNLibrary() {
         lua_createtable(L, 0, 32)
-        let lib = LibraryBuilder(self, prefix: "nn")
+        let lib = LibraryBuilder(self, prefix: "nn", qualifiedErrors: true)
         Help.addTopic(
             "nn",
             """
@@ -21,19 +21,13 @@ extension LuaRuntime {
             the predicted class id is x:argmax(d) - 1. Model configs are tables with the keys of a
             Hugging Face config.json.
             """)
-        func def(
-            _ name: String, _ signature: String, _ summary: String, details: String = "", example: String,
-            _ body: @escaping LuaFunctionBody
-        ) {
-            lib.defQualified(name, signature, summary, details: details, example: example, body)
-        }
         func positive(_ s: LuaStack, _ i: Int32, _ fn: String) throws -> Int {
             let n = try s.checkInt(i, fn)
             guard n > 0 else { throw LuaError.argument(i, fn, "positive integer expected, got \(n)") }
             return n
         }
 
-        def(
+        lib.def(
             "Linear", "nn.Linear(in, out [, {bias=}])", "y = x Wᵀ + b: weight (out, in), bias (out) unless bias = false.",
             details: "Initialised as torch.nn.Linear: U(-1/√in, 1/√in).",
             example: "tensor.manual_seed(0)\nlocal m = nn.Linear(4, 2)\nprint(m)\nprint(m(tensor.randn(3, 4)):shape()[2])"
@@ -43,7 +37,7 @@ extension LuaRuntime {
             s.push(try Linear(a, b, bias: try opts.bool("bias") ?? true))
             return 1
         }
-        def(
+        lib.def(
             "Embedding", "nn.Embedding(count, dim [, {padding_idx=}])", "A table of count vectors of size dim, looked up by token id.",
             details: """
                 Token ids are 0-based (0 .. count-1), as in Hugging Face vocabularies: ids are data,
@@ -58,7 +52,7 @@ extension LuaRuntime {
             s.push(try Embedding(n, d, paddingIndex: try opts.int("padding_idx")))
             return 1
         }
-        def(
+        lib.def(
             "LayerNorm", "nn.LayerNorm(dim [, {eps=, bias=}])", "Normalises the last dimension, then scales (weight) and shifts (bias).",
             example: "print(nn.LayerNorm(3)(tensor.from{{1, 2, 3}}))"
         ) { s in
@@ -67,7 +61,7 @@ extension LuaRuntime {
             s.push(try LayerNorm(d, eps: try opts.number("eps") ?? 1e-5, bias: try opts.bool("bias") ?? true))
             return 1
         }
-        def(
+        lib.def(
             "RMSNorm", "nn.RMSNorm(dim [, {eps=}])", "x / rms(x) · weight over the last dimension (LLaMA).",
             example: "print(nn.RMSNorm(3)(tensor.from{{1, 2, 3}}))"
         ) { s in
@@ -76,14 +70,14 @@ extension LuaRuntime {
             s.push(try RMSNorm(d, eps: try opts.number("eps") ?? 1e-6))
             return 1
         }
-        def(
+        lib.def(
             "Dropout", "nn.Dropout([p])", "Zeroes elements with probability p (default 0.1) in training mode, scaling the rest by 1/(1-p).",
             example: "tensor.manual_seed(0)\nlocal d = nn.Dropout(0.5)\nprint(d(tensor.ones(6)))\nprint(d:eval()(tensor.ones(6)))"
         ) { s in
             s.push(try Dropout(try s.optNumber(1, "nn.Dropout", 0.1)))
             return 1
         }
-        def(
+        lib.def(
             "GELU", "nn.GELU([{approximate=}])", "GELU activation; approximate = \"tanh\" for GPT-2's gelu_new.",
             example: "print(nn.GELU()(tensor.from{-1, 0, 1}), nn.GELU{approximate = 'tanh'})"
         ) { s in
@@ -96,12 +90,12 @@ extension LuaRuntime {
             return 1
         }
         for (name, make) in [("ReLU", { ReLU() as Module }), ("SiLU", { SiLU() }), ("Tanh", { Tanh() })] {
-            def(name, "nn.\(name)()", "\(name) activation as a module.", example: "print(nn.\(name)()(tensor.from{-1, 0, 1}))") { s in
+            lib.def(name, "nn.\(name)()", "\(name) activation as a module.", example: "print(nn.\(name)()(tensor.from{-1, 0, 1}))") { s in
                 s.push(make())
                 return 1
             }
         }
-        def(
+        lib.def(
             "Sequential", "nn.Sequential({m1, m2, ...})", "Applies its modules in order; they are named \"0\", \"1\", ... as in torch.",
             example: "tensor.manual_seed(0)\nlocal m = nn.Sequential{nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1)}\nprint(m)"
         ) { s in
@@ -121,7 +115,7 @@ extension LuaRuntime {
             s.push(try Sequential(layers))
             return 1
         }
-        def(
+        lib.def(
             "MultiHeadAttention", "nn.MultiHeadAttention(dim, heads [, {kv_heads=, head_dim=, causal=, rope=, bias=, dropout=}])",
             "Multi-head self-attention with optional causal mask, rotary embeddings and grouped-query heads.",
             details: """
@@ -149,7 +143,7 @@ extension LuaRuntime {
                     rope: rope, dropout: try opts.number("dropout") ?? 0))
             return 1
         }
-        def(
+        lib.def(
             "FeedForward", "nn.FeedForward(dim, hidden [, {kind=, bias=, dropout=}])",
             "A transformer feed-forward block: kind \"gelu\" (BERT, default) or \"swiglu\" (LLaMA, no biases).",
             example: "tensor.manual_seed(0)\nprint(nn.FeedForward(4, 16, {kind = 'swiglu'}))"
@@ -167,15 +161,5 @@ extension LuaRuntime {
         openModelConstructors(lib)
         openLosses(lib)
         lua_setglobal(L, "nn")
-    }
-}
-
-extension LibraryBuilder {
-    /// def, with TensorErrors reported under the qualified name (`nn.Linear: ...`)
-    func defQualified(
-        _ name: String, _ signature: String, _ summary: String, details: String = "", example: String,
-        _ body: @escaping LuaFunctionBody
-    ) {
-        def(name, signature, summary, details: details, example: example, reporting(prefix + separator + name, body))
     }
 }

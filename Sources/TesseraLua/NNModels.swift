@@ -74,7 +74,7 @@ extension LuaRuntime {
             return n
         }
 
-        lib.defQualified(
+        lib.def(
             "Encoder", "nn.Encoder(config [, {pooler=}])", "A BERT / XLM-R encoder (HF BertModel) with a pooler unless pooler = false.",
             details: configNote
                 + "\nm(ids [, {attention_mask=, token_type_ids=, return_attentions=}]) returns\n{last_hidden_state=, hidden_states={...}, attentions={...}, pooled=}.",
@@ -86,7 +86,7 @@ extension LuaRuntime {
             s.push(try EncoderModel(c, pooler: try opts.bool("pooler") ?? true))
             return 1
         }
-        lib.defQualified(
+        lib.def(
             "EncoderForMaskedLM", "nn.EncoderForMaskedLM(config)", "An encoder with BERT's masked-LM head (HF BertForMaskedLM).",
             details: configNote
                 + "\nThe head's decoder shares the word embeddings unless config.tie_word_embeddings = false.\nm(ids [, options]) returns logits (B, T, vocab) and the encoder's output table.",
@@ -96,7 +96,7 @@ extension LuaRuntime {
             s.push(try EncoderForMaskedLM(c, tieWordEmbeddings: (dict["tie_word_embeddings"] as? Bool) ?? true))
             return 1
         }
-        lib.defQualified(
+        lib.def(
             "EncoderForTokenClassification", "nn.EncoderForTokenClassification(config, num_labels [, {classifier_dropout=}])",
             "An encoder with a label per token (HF BertForTokenClassification).",
             details: configNote + "\nm(ids [, options]) returns logits (B, T, num_labels) and the encoder's output table.",
@@ -110,7 +110,7 @@ extension LuaRuntime {
             s.push(try EncoderForTokenClassification(c, numLabels: n, classifierDropout: try classifierDropout(opts, dict)))
             return 1
         }
-        lib.defQualified(
+        lib.def(
             "EncoderForSequenceClassification",
             "nn.EncoderForSequenceClassification(config, num_labels [, {use_pooler=, classifier_dropout=}])",
             "An encoder with a label per sequence, read from the first token (HF BertForSequenceClassification).",
@@ -127,7 +127,7 @@ extension LuaRuntime {
                     classifierDropout: try classifierDropout(opts, dict)))
             return 1
         }
-        lib.defQualified(
+        lib.def(
             "Decoder", "nn.Decoder(config)", "A LLaMA style decoder (HF LlamaModel).",
             details: configNote
                 + "\nm(ids [, {attention_mask=, return_attentions=}]) returns\n{last_hidden_state=, hidden_states={...}, attentions={...}}.",
@@ -136,7 +136,7 @@ extension LuaRuntime {
             s.push(try DecoderModel(try DecoderConfig(huggingFace: try s.configDictionary(1, "nn.Decoder"))))
             return 1
         }
-        lib.defQualified(
+        lib.def(
             "DecoderForCausalLM", "nn.DecoderForCausalLM(config)", "A decoder with its language-model head (HF LlamaForCausalLM).",
             details: configNote
                 + "\nconfig.tie_word_embeddings shares lm_head with the token embeddings.\nm(ids [, options]) returns logits (B, T, vocab) and the decoder's output table.",
@@ -157,7 +157,7 @@ extension LuaRuntime {
             }
             return r
         }
-        lib.defQualified(
+        lib.def(
             "cross_entropy", "nn.cross_entropy(logits, targets [, {ignore_index=, label_smoothing=, reduction=}])",
             "Softmax cross-entropy of class ids under logits (..., C).",
             details: """
@@ -181,7 +181,7 @@ extension LuaRuntime {
                     labelSmoothing: try opts.number("label_smoothing") ?? 0, reduction: try reduction(opts)))
             return 1
         }
-        lib.defQualified(
+        lib.def(
             "mse_loss", "nn.mse_loss(prediction, target [, {reduction=}])", "Mean squared error (prediction - target)².",
             details: "The shapes must match. reduction is \(reductions).",
             example: "print(nn.mse_loss(tensor.from{1, 2, 3}, tensor.from{1, 2, 5}))"
@@ -196,7 +196,7 @@ extension LuaRuntime {
             ("kl_div", "KL(teacher ‖ student) of temperature-softened distributions, times T² (distillation).", true),
             ("soft_cross_entropy", "-Σ p_teacher · log p_student of temperature-softened distributions, times T².", false),
         ] {
-            lib.defQualified(
+            lib.def(
                 name, "nn.\(name)(student_logits, teacher_logits [, {temperature=}])", summary,
                 details: "Both (..., C); summed over classes, averaged over rows. The teacher gets no gradient. temperature defaults to 1.",
                 example: "local s = tensor.from{{1.0, 2.0, 0.5}}\nlocal t = tensor.from{{1.5, 1.0, 0.0}}\nprint(nn.\(name)(s, t, {temperature = 2}))"

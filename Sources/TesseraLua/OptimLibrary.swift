@@ -46,7 +46,7 @@ extension LuaStack {
 extension LuaRuntime {
     func openOptimLibrary() {
         lua_createtable(L, 0, 8)
-        let lib = LibraryBuilder(self, prefix: "optim")
+        let lib = LibraryBuilder(self, prefix: "optim", qualifiedErrors: true)
         Help.addTopic(
             "optim",
             """
@@ -64,7 +64,7 @@ extension LuaRuntime {
             number ("2.weight.exp_avg"). schedule (optim.schedule.*) scales every group's lr.
             """
 
-        lib.defQualified(
+        lib.def(
             "SGD", "optim.SGD(params [, {lr=, momentum=, dampening=, nesterov=, weight_decay=, schedule=}])",
             "Stochastic gradient descent with momentum (torch.optim.SGD); lr defaults to 1e-3.",
             details: groupsNote, example: sgdExample + "local opt = optim.SGD(m, {lr = 0.1, momentum = 0.9})\n" + fitLoop
@@ -74,7 +74,7 @@ extension LuaRuntime {
             return 1
         }
         for (name, decoupled) in [("Adam", false), ("AdamW", true)] {
-            lib.defQualified(
+            lib.def(
                 name, "optim.\(name)(params [, {lr=, betas={b1, b2}, eps=, weight_decay=, schedule=}])",
                 decoupled
                     ? "Adam with decoupled weight decay (torch.optim.AdamW): lr 1e-3, betas {0.9, 0.999}, eps 1e-8, weight_decay 0.01 by default."
@@ -91,7 +91,7 @@ extension LuaRuntime {
                 return 1
             }
         }
-        lib.defQualified(
+        lib.def(
             "clip_grad_norm", "optim.clip_grad_norm(params, max_norm)",
             "Scales all gradients together so their global L2 norm is at most max_norm; returns the norm before.",
             details: "params is a module (all its parameters), an optimizer, a tensor or a table of tensors.",
@@ -234,7 +234,7 @@ extension LuaRuntime {
 
     /// optim.schedule.constant / linear / cosine (on the table at the top of the stack)
     private func openSchedules() {
-        let lib = LibraryBuilder(self, prefix: "optim.schedule")
+        let lib = LibraryBuilder(self, prefix: "optim.schedule", qualifiedErrors: true)
         let details = """
             Returns a table {kind=, warmup=, total=, min_factor=} to pass as the schedule option of an
             optimizer; the learning rate ramps linearly from 0 over warmup steps (as Hugging Face's
@@ -266,19 +266,19 @@ extension LuaRuntime {
             }
             return 1
         }
-        lib.defQualified(
+        lib.def(
             "constant", "optim.schedule.constant([{warmup=}])", "Factor 1 after warm-up.", details: details,
             example: "local s = optim.schedule.constant{warmup = 4}\nprint(optim.schedule.factor(s, 2), optim.schedule.factor(s, 10))"
         ) { s in
             try make(s, "constant", allowed: ["warmup"])
         }
-        lib.defQualified(
+        lib.def(
             "linear", "optim.schedule.linear({warmup=, total=})", "Warm-up, then linear decay to 0 at step total.", details: details,
             example: "local s = optim.schedule.linear{warmup = 10, total = 110}\nprint(optim.schedule.factor(s, 5), optim.schedule.factor(s, 60))"
         ) { s in
             try make(s, "linear", allowed: ["warmup", "total"])
         }
-        lib.defQualified(
+        lib.def(
             "cosine", "optim.schedule.cosine({warmup=, total=, min_factor=})",
             "Warm-up, then half a cosine down to min_factor (default 0) at step total.",
             details: details,
@@ -287,7 +287,7 @@ extension LuaRuntime {
         ) { s in
             try make(s, "cosine", allowed: ["warmup", "total", "min_factor"])
         }
-        lib.defQualified(
+        lib.def(
             "factor", "optim.schedule.factor(schedule, steps)", "The factor the learning rate is multiplied by after steps optimizer steps.",
             example: "print(optim.schedule.factor(optim.schedule.linear{total = 10}, 5))"
         ) { s in

@@ -64,27 +64,21 @@ extension LuaRuntime {
             """)
         let example =
             "tensor.manual_seed(0)\nlocal m = nn.Linear(3, 1)\nlocal opt = optim.AdamW(m, {lr = 0.01})\nnn.mse_loss(m(tensor.randn(4, 3)), tensor.zeros(4, 1)):backward()\n"
-        func def(
-            _ name: String, _ signature: String, _ summary: String, details: String = "", example: String,
-            _ body: @escaping LuaFunctionBody
-        ) {
-            m.def(name, signature, summary, details: details, example: example, reporting(name, body))
-        }
-        def(
+        m.def(
             "step", "opt:step()", "Updates every parameter that has a gradient (frozen or unused ones are left as they are).",
             example: example + "opt:step()\nprint(opt:steps())"
         ) { s in
             try s.checkOptimizer(1, "step").step()
             return 0
         }
-        def(
+        m.def(
             "zero_grad", "opt:zero_grad()", "Clears the gradients of every parameter the optimizer updates.",
             example: example + "opt:zero_grad()\nprint(m:parameters().weight.grad)"
         ) { s in
             try s.checkOptimizer(1, "zero_grad").zeroGrad()
             return 0
         }
-        def(
+        m.def(
             "lr", "opt:lr([group])", "The learning rate the next step uses: the group's lr times the schedule's factor.",
             example: "local opt = optim.SGD(nn.Linear(2, 2), {lr = 0.1, schedule = optim.schedule.linear{warmup = 10, total = 100}})\nprint(opt:lr())"
         ) { s in
@@ -92,7 +86,7 @@ extension LuaRuntime {
             s.push(o.learningRate(group: try s.groupIndex(2, "lr", o)))
             return 1
         }
-        def(
+        m.def(
             "set_lr", "opt:set_lr(lr [, group])", "Sets the base learning rate of a group (all groups without one).",
             example: "local opt = optim.SGD(nn.Linear(2, 2), {lr = 0.1})\nopt:set_lr(0.05)\nprint(opt:lr())"
         ) { s in
@@ -103,14 +97,14 @@ extension LuaRuntime {
             for g in groups { o.groups[g].options.lr = lr }
             return 0
         }
-        def(
+        m.def(
             "steps", "opt:steps()", "Number of steps taken (the schedule's clock).",
             example: example + "opt:step()\nprint(opt:steps())"
         ) { s in
             s.push(try s.checkOptimizer(1, "steps").stepCount)
             return 1
         }
-        def(
+        m.def(
             "state_dict", "opt:state_dict()", "The optimizer's state as a table name -> tensor (copies).",
             details: "Keys are <parameter name>.<state> (exp_avg, exp_avg_sq, step, momentum_buffer) and step.",
             example: example + "opt:step()\nlocal sd = opt:state_dict()\nprint(sd.step, sd['weight.exp_avg'])"
@@ -119,7 +113,7 @@ extension LuaRuntime {
             s.push(tensors: try sd.keys.sorted().map { ($0, try sd[$0]!.clone()) })
             return 1
         }
-        def(
+        m.def(
             "load_state_dict", "opt:load_state_dict(dict)", "Restores a state_dict() of an optimizer over the same parameters.",
             example: example
                 + "opt:step()\nlocal sd = opt:state_dict()\nlocal opt2 = optim.AdamW(m, {lr = 0.01})\nopt2:load_state_dict(sd)\nprint(opt2:steps())"
@@ -128,7 +122,7 @@ extension LuaRuntime {
             try o.loadStateDict(try s.tensorDictionary(2, "load_state_dict"))
             return 0
         }
-        def(
+        m.def(
             "clip_grad_norm", "opt:clip_grad_norm(max_norm)",
             "optim.clip_grad_norm over the optimizer's parameters; returns the norm before clipping.",
             example: example + "print(opt:clip_grad_norm(0.1))"
