@@ -22,6 +22,7 @@ let package = Package(
     products: [
         .executable(name: "tessera", targets: ["tessera"]),
         .library(name: "TesseraNN", targets: ["TesseraNN"]),
+        .library(name: "TesseraIO", targets: ["TesseraIO"]),
         .library(name: "TesseraLua", targets: ["TesseraLua"]),
         .library(name: "TesseraTensor", targets: ["TesseraTensor"]),
     ],
@@ -32,10 +33,14 @@ let package = Package(
         .target(name: "LuaShim", dependencies: ["CLua"]),
         .target(name: "TesseraTensor", dependencies: ["CBLAS"], swiftSettings: release),
         .target(name: "TesseraNN", dependencies: ["TesseraTensor"], swiftSettings: release),
-        .target(name: "TesseraLua", dependencies: ["LuaShim", "CLua", "TesseraTensor", "TesseraNN"], swiftSettings: release),
+        .target(name: "TesseraIO", dependencies: ["TesseraTensor", "TesseraNN"], swiftSettings: release),
+        .target(
+            name: "TesseraLua", dependencies: ["LuaShim", "CLua", "TesseraTensor", "TesseraNN", "TesseraIO"],
+            swiftSettings: release),
         .target(name: "TesseraNotebook", dependencies: ["TesseraLua", "LuaShim", "CLua", "CReadline"], swiftSettings: release),
         .executableTarget(name: "tessera", dependencies: ["TesseraNotebook", "TesseraLua", "TesseraTensor", "CLua"]),
-        .executableTarget(name: "tessera-bench", dependencies: ["TesseraTensor", "TesseraNN", "CBLAS"], swiftSettings: release),
+        .executableTarget(
+            name: "tessera-bench", dependencies: ["TesseraTensor", "TesseraNN", "TesseraIO", "CBLAS"], swiftSettings: release),
         .target(name: "TesseraTestSupport", dependencies: ["TesseraTensor"], path: "Tests/TesseraTestSupport"),
         .testTarget(
             name: "TesseraTensorTests", dependencies: ["TesseraTensor", "TesseraTestSupport"],
@@ -43,6 +48,7 @@ let package = Package(
         .testTarget(
             name: "TesseraNNTests", dependencies: ["TesseraNN", "TesseraTensor", "TesseraTestSupport"],
             resources: [.copy("Golden")]),
+        .testTarget(name: "TesseraIOTests", dependencies: ["TesseraIO", "TesseraNN", "TesseraTensor", "TesseraTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
