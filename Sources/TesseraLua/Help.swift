@@ -13,6 +13,14 @@ public struct HelpEntry {
     /// Lua code that runs as is and shows the function at work
     public let example: String
 
+    public init(name: String, signature: String, summary: String, details: String = "", example: String) {
+        self.name = name
+        self.signature = signature
+        self.summary = summary
+        self.details = details
+        self.example = example
+    }
+
     public var text: String {
         var s = "\(signature)\n  \(summary)\n"
         if !details.isEmpty {

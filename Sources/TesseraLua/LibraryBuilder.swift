@@ -16,6 +16,14 @@ extension LuaRuntime {
         lua_rawset(L, -3)
         lua_settop(L, -2)
     }
+
+    /// Registers `entry` and pushes `body` as a Lua function that help(f) knows, for libraries
+    /// built outside this module (TesseraNotebook's display); the caller stores it.
+    public func pushDocumentedFunction(_ entry: HelpEntry, _ body: @escaping LuaFunctionBody) {
+        Help.add(entry)
+        pushFunction(entry.name, body)
+        nameForHelp(entry.name)
+    }
 }
 
 final class LibraryBuilder {

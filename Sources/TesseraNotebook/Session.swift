@@ -19,6 +19,7 @@ public final class Session {
     public init(stdlibPath: String?) throws {
         runtime = try LuaRuntime(stdlibPath: stdlibPath)
         try runtime.run(Session.prettyPrinter, name: "=(pretty)")
+        Display.install(in: runtime)
         builtinGlobals = Set(globalNames())
     }
 
@@ -35,7 +36,7 @@ public final class Session {
     }
 
     /// nil when `code` compiles, else the syntax error
-    private func compiles(_ code: String) -> String? {
+    func compiles(_ code: String) -> String? {
         let L = runtime.L
         let status = code.withCString { luashim_loadbuffer(L, $0, code.utf8.count, "=stdin") }
         defer { lua_settop(L, -2) }
@@ -43,15 +44,18 @@ public final class Session {
     }
 
     public enum Outcome {
-        /// ran; `shown` is how the values were printed (empty for statements)
-        case ok(shown: String)
+        /// ran; `result` holds the representations of the values it produced (nil for
+        /// statements, and for inputs ending with `;`)
+        case ok(result: MimeBundle?)
         /// failed; message with traceback
         case error(String)
     }
 
-    /// Runs one complete input. Expressions, and statements that `return` values, print them (as
-    /// lua.c does; through the global `print`, so captured output sees them) unless `echo` is
-    /// false or the input ends with `;`.
+    /// Runs one complete input. Expressions, statements that `return` values, and inputs whose
+    /// last lines are an expression (`x = f()` then `x`, as a notebook cell ends) show their
+    /// values through the display protocol, printing the text (as lua.c does; through the
+    /// global `print`, so captured output sees it) unless `echo` is false. An input ending
+    /// with `;` shows nothing.
     @discardableResult
     public func evaluate(_ input: String, echo: Bool = true) -> Outcome {
         var src = input
@@ -64,25 +68,52 @@ public final class Session {
         defer { lua_settop(L, base) }
         return interruptible { () -> Outcome in
             do {
-                let isExpression = compiles("return " + src) == nil
-                let code = isExpression ? "return " + src : TopLevelLocals.rewrite(src)
-                let n = try runtime.run(code, name: "=stdin")
-                guard n > 0 else { return .ok(shown: "") }
-                // _ = first result; print all of them with the pretty printer
+                let n = try runtime.run(chunk(for: src), name: "=stdin")
+                guard n > 0 else { return .ok(result: nil) }
+                // _ = first result
                 lua_pushvalue(L, base + 1)
                 lua_setglobal(L, "_")
-                if silent || !echo { return .ok(shown: "") }
-                lua_getfield(L, luashim_registryindex(), "tessera.pretty")
-                lua_rotate(L, base + 1, 1)
-                let status = luashim_pcall(L, n, 1, 0)
-                let shown = LuaStack(L).string(at: -1) ?? ""
-                if status != LUA_OK { return .error(shown) }
-                try printLine(shown)
-                return .ok(shown: shown)
+                if silent { return .ok(result: nil) }
+                let result = try n == 1 ? Display.bundle(L, at: base + 1) : MimeBundle(text: prettyText(base + 1, n))
+                if echo { try printLine(result.text) }
+                return .ok(result: result)
             } catch {
                 return .error("\(error)")
             }
         }
+    }
+
+    /// The chunk that runs `src`: `return src` for an expression; otherwise the statements with
+    /// top-level locals kept (TopLevelLocals), returning the value of trailing expression lines.
+    func chunk(for src: String) -> String {
+        if compiles("return " + src) == nil { return "return " + src }
+        let lines = src.split(separator: "\n", omittingEmptySubsequences: false)
+        // from the last code line up: the first split whose head is statements and whose tail
+        // is an expression list (comment and blank lines never start the tail)
+        for k in stride(from: lines.count - 1, to: max(0, lines.count - Session.longestTail), by: -1) {
+            let start = String(lines[k]).trimmingWhitespace()
+            if start.isEmpty || start.hasPrefix("--") { continue }
+            let head = lines[..<k].joined(separator: "\n"), tail = lines[k...].joined(separator: "\n")
+            if compiles("return " + tail) == nil && compiles(head) == nil {
+                return TopLevelLocals.rewrite(head) + "\nreturn " + tail
+            }
+        }
+        return TopLevelLocals.rewrite(src)
+    }
+
+    /// lines a trailing expression may span (each candidate costs a compile of the input)
+    static let longestTail = 200
+
+    /// the pretty printer's text of `n` values from stack index `first`, tab-separated
+    private func prettyText(_ first: Int32, _ n: Int32) throws -> String {
+        let L = runtime.L
+        lua_getfield(L, luashim_registryindex(), "tessera.pretty")
+        for i in 0..<n { lua_pushvalue(L, first + i) }
+        let status = luashim_pcall(L, n, 1, 0)
+        defer { lua_settop(L, -2) }
+        let text = LuaStack(L).string(at: -1) ?? ""
+        if status != LUA_OK { throw LuaError(text) }
+        return text
     }
 
     /// Runs `body` with Ctrl-C armed: SIGINT stops the Lua code it calls (at the next

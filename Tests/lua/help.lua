@@ -1,5 +1,5 @@
 -- help: every public function (the tensor, nn, optim and metrics libraries, the methods of tensors, modules,
--- optimizers and hook handles, and `help` itself) has a help entry with signature, summary and
+-- optimizers and hook handles, `help` itself and `display`) has a help entry with signature, summary and
 -- example, and every example runs without error.
 --
 -- help(f) prints its text through the global print, so this file reads it by replacing print for
@@ -49,6 +49,7 @@ for _, kind in ipairs{"Tensor", "Module", "Optimizer", "HookHandle"} do
   walk(kind, ":", methods or {})
 end
 functions[#functions + 1] = {name = "help", f = help}
+functions[#functions + 1] = {name = "display", f = display}
 table.sort(functions, function(a, b) return a.name < b.name end)
 T.ok(#functions > 150, #functions .. " public functions found")
 
