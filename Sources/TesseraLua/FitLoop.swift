@@ -93,13 +93,18 @@ extension LuaRuntime {
         _ = luashim_getglobal(L, "nn")
         let lib = LibraryBuilder(self, prefix: "nn", qualifiedErrors: true)
         lib.def(
-            "fit", "nn.fit({model=, data=, loss=, optimizer=, steps= [, eval=, eval_every=, clip_grad_norm=, on_step=, log_every=]})",
+            "fit",
+            "nn.fit({model=, data=, loss=, optimizer=, steps= [, accumulate=, eval=, eval_every=, clip_grad_norm=, on_step=, log_every=]})",
             "Trains for steps optimizer steps and returns the history {step=, loss=, lr=, grad_norm=, eval=}.",
             details: """
                 Each step: batch = data(step) (or data[(step-1) % #data + 1] for a table of batches);
                 loss = loss(model, batch), a one-element tensor; loss:backward(); clip to clip_grad_norm
                 if given; optimizer:step(); optimizer:zero_grad(). The same as the loop written in Lua,
                 bit for bit. A data function returning nil ends training early.
+                accumulate = k (gradient accumulation): each optimizer step takes k micro-batches
+                (data is then called with the micro-batch number, 1, 2, ...), back-propagates each
+                loss divided by k, so the gradient is that of the mean loss, and records the mean
+                loss; an optimizer step then sees an effective batch k times larger.
                 on_step(info) is called after each step with {step=, loss=, lr=, grad_norm=, elapsed=};
                 returning false stops. eval(model) returns a table {metric = value}; it runs every
                 eval_every steps (and after the last step) in eval mode without gradients, and each
@@ -121,12 +126,14 @@ extension LuaRuntime {
         let fn = "nn.fit", L = s.L
         guard lua_type(L, 1) == LUA_TTABLE else { throw LuaError.argument(1, fn, "options table expected, got \(s.typeName(1))") }
         let opts = try s.options(
-            1, fn, allowed: ["steps", "eval_every", "clip_grad_norm", "log_every"],
+            1, fn, allowed: ["steps", "accumulate", "eval_every", "clip_grad_norm", "log_every"],
             raw: ["model", "data", "loss", "optimizer", "eval", "on_step"])
         guard let steps = try opts.int("steps"), steps > 0 else { throw LuaError.argument(1, fn, "option 'steps' (a positive integer) is required") }
         let evalEvery = try opts.int("eval_every") ?? 0
         let logEvery = try opts.int("log_every") ?? max(1, steps / 10)
         let clip = try opts.number("clip_grad_norm")
+        let accumulate = try opts.int("accumulate") ?? 1
+        guard accumulate >= 1 else { throw LuaError.argument(1, fn, "option 'accumulate' must be a positive integer, got \(accumulate)") }
         guard evalEvery >= 0, logEvery >= 0 else { throw LuaError.argument(1, fn, "eval_every and log_every must be non-negative") }
         lua_settop(L, 1)
         var slots = FitSlots()
@@ -175,40 +182,63 @@ extension LuaRuntime {
         do {
             for step in 1...steps {
                 if Cancellation.isRequested { throw FitStop.interrupted }
-                // the batch
-                if dataCount > 0 {
-                    lua_rawgeti(L, slots.data, lua_Integer((step - 1) % dataCount + 1))
-                } else {
-                    try call(s, slots, slots.data, results: 1, "data", step) {
-                        s.push(step); return 1
+                var value = 0.0, interrupted = false, exhausted = false
+                for micro in 1...accumulate {
+                    let index = (step - 1) * accumulate + micro
+                    // the batch
+                    if dataCount > 0 {
+                        lua_rawgeti(L, slots.data, lua_Integer((index - 1) % dataCount + 1))
+                    } else {
+                        try call(s, slots, slots.data, results: 1, "data", step) {
+                            s.push(index); return 1
+                        }
+                        if s.isNoneOrNil(-1) { exhausted = true; break }
                     }
-                    if s.isNoneOrNil(-1) { note = "the data function returned nil at step \(step)"; break }
+                    let batch = lua_gettop(L)
+                    try call(s, slots, slots.loss, results: 1, "loss", step) {
+                        lua_pushvalue(L, slots.model)
+                        lua_pushvalue(L, batch)
+                        return 2
+                    }
+                    guard let loss = s.tensor(at: -1), loss.numel == 1 else {
+                        optimizer.zeroGrad()
+                        throw LuaError("nn.fit: the loss function must return a one-element tensor, got \(s.typeName(-1)) at step \(step)")
+                    }
+                    lua_settop(L, batch - 1)
+                    if Cancellation.isRequested { interrupted = true; break }
+                    let (micro, stopped) = try interrupts.deferring { () throws -> Double in
+                        do {
+                            let v = try loss.item()
+                            try (accumulate == 1 ? loss : loss.mul(1 / Double(accumulate))).backward()
+                            return v
+                        } catch {
+                            optimizer.zeroGrad()
+                            throw LuaError("nn.fit: step \(step): " + errorMessage(error, in: "nn.fit").dropFirst("nn.fit: ".count))
+                        }
+                    }
+                    value += micro / Double(accumulate)
+                    if stopped { interrupted = true; break }
                 }
-                let batch = lua_gettop(L)
-                try call(s, slots, slots.loss, results: 1, "loss", step) {
-                    lua_pushvalue(L, slots.model)
-                    lua_pushvalue(L, batch)
-                    return 2
+                if exhausted {
+                    // a partial accumulation is dropped rather than stepped with a smaller batch
+                    optimizer.zeroGrad()
+                    note = "the data function returned nil at step \(step)"
+                    break
                 }
-                guard let loss = s.tensor(at: -1), loss.numel == 1 else {
-                    throw LuaError("nn.fit: the loss function must return a one-element tensor, got \(s.typeName(-1)) at step \(step)")
-                }
-                lua_settop(L, batch - 1)
-                if Cancellation.isRequested { throw FitStop.interrupted }
-                let ((value, norm, lr), interrupted) = try interrupts.deferring { () throws -> (Double, Double?, Double) in
+                if interrupted { throw FitStop.interrupted }
+                let ((norm, lr), stepInterrupted) = try interrupts.deferring { () throws -> (Double?, Double) in
                     do {
-                        let value = try loss.item()
-                        try loss.backward()
                         let norm = try clip.map { try clipGradNorm(optimizer.parameters, maxNorm: $0) }
                         let lr = optimizer.learningRate()
                         try optimizer.step()
                         optimizer.zeroGrad()
-                        return (value, norm, lr)
+                        return (norm, lr)
                     } catch {
                         optimizer.zeroGrad()
                         throw LuaError("nn.fit: step \(step): " + errorMessage(error, in: "nn.fit").dropFirst("nn.fit: ".count))
                     }
                 }
+                interrupted = stepInterrupted
                 completed = step
                 append(s, slots.history, "step", Double(step))
                 append(s, slots.history, "loss", value)

@@ -132,4 +132,37 @@ T.ok(not m3:parameters()["2.weight"]:eq(before_fit):all(), "the steps taken were
 local h2 = nn.fit{model = m3, data = batches3, loss = loss_fn, optimizer = opt3, steps = 2, log_every = 0}
 T.eq(#h2.loss, 2, "a later nn.fit runs normally")
 
+-- gradient accumulation: 2 micro-batches per step give the step of their mean loss
+local function accumulation_problem()
+  tensor.manual_seed(5)
+  local m = nn.Linear(3, 3)
+  local bs = {}
+  for i = 1, 4 do bs[i] = {x = tensor.randn(4, 3), y = tensor.randint(0, 2, {4})} end
+  return m, bs, optim.SGD(m, {lr = 0.1})
+end
+local ma, bsa, opta = accumulation_problem()
+local by_hand = {}
+for step = 1, 2 do
+  local l1 = loss_fn(ma, bsa[2 * step - 1])
+  local l2 = loss_fn(ma, bsa[2 * step])
+  local mean = (l1 + l2) * 0.5
+  mean:backward()
+  opta:step(); opta:zero_grad()
+  by_hand[step] = (l1:item() + l2:item()) / 2
+end
+local mb, bsb, optb = accumulation_problem()
+local seen = {}
+local ha = nn.fit{model = mb, loss = loss_fn, optimizer = optb, steps = 2, accumulate = 2, log_every = 0,
+  data = function(i) seen[#seen + 1] = i; return bsb[i] end}
+T.eq(seen, {1, 2, 3, 4}, "accumulate: data is called with micro-batch numbers")
+T.near(ha.loss[1], by_hand[1], 1e-6, "accumulate: the step's loss is the mean of its micro-batches")
+T.near(ha.loss[2], by_hand[2], 1e-5, "accumulate: second step from the same weights")
+local wa, wb = ma:parameters().weight, mb:parameters().weight
+T.ok((wa - wb):abs():max():item() < 1e-6, "accumulate: weights equal to one step on the mean loss")
+local partial = nn.fit{model = mb, loss = loss_fn, optimizer = optb, steps = 5, accumulate = 2, log_every = 0,
+  data = function(i) return bsb[i] end}
+T.eq(#partial.loss, 2, "accumulate: a partial last accumulation is dropped")
+T.raises(function() nn.fit{model = mb, loss = loss_fn, optimizer = optb, steps = 1, accumulate = 0, data = bsb} end,
+  "option 'accumulate' must be a positive integer", "accumulate must be positive")
+
 T.summary()
