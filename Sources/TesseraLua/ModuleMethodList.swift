@@ -226,5 +226,6 @@ extension LuaRuntime {
             lua_settop(s.L, 1)
             return 1
         }
+        openGenerateMethod(m)
     }
 }

@@ -24,17 +24,24 @@ public final class DecoderAttention: Module {
         try registerModule("dropout", Dropout(config.attentionDropout, generator: generator))
     }
 
-    /// x (B, T, D), mask from attentionBlockMask (causal) -> output (B, T, D), probabilities (B, heads, T, T)
-    public func callAsFunction(_ x: Tensor, mask: Tensor?) throws -> (output: Tensor, probabilities: Tensor) {
+    /// x (B, T, D), mask from attentionBlockMask (causal) -> output (B, T, D), probabilities
+    /// (B, heads, T, P + T). With a cache, x holds the T tokens after the P cached ones: their
+    /// keys and values are appended to the cache's entry `layer`.
+    public func callAsFunction(
+        _ x: Tensor, mask: Tensor?, cache: KVCache? = nil, layer: Int = 0
+    ) throws -> (output: Tensor, probabilities: Tensor) {
         guard x.rank == 3 else {
             throw TensorError("DecoderAttention", "expects input (B, T, D), got \(dimsString(x.shape))")
         }
         let (b, t) = (x.shape[0], x.shape[1])
+        let past = cache?.length ?? 0
         // (B, T, n·hd) -> (B, n, T, hd)
         func split(_ name: String, _ n: Int) throws -> Tensor { try child(name)(x).reshape([b, t, n, headDim]).transpose(1, 2) }
-        let q = try rope.apply(split("q_proj", heads)), k = try rope.apply(split("k_proj", kvHeads))
+        let q = try rope.apply(split("q_proj", heads), offset: past)
+        var k = try rope.apply(split("k_proj", kvHeads), offset: past), v = try split("v_proj", kvHeads)
+        if let cache { (k, v) = try cache.append(layer: layer, keys: k, values: v) }
         let r = try scaledDotProductAttention(
-            q, k, split("v_proj", kvHeads), blocked: mask,
+            q, k, v, blocked: mask,
             dropout: child("dropout", as: Dropout.self))
         return (try runForwardHooks(child("o_proj")(r.context)), r.probabilities)
     }
@@ -70,9 +77,12 @@ public final class DecoderLayer: Module {
         try registerModule("post_attention_layernorm", RMSNorm(config.hiddenSize, eps: config.rmsNormEps))
     }
 
-    /// x (B, T, D), mask from attentionBlockMask -> output (B, T, D), probabilities (B, heads, T, T)
-    public func callAsFunction(_ x: Tensor, mask: Tensor?) throws -> (output: Tensor, probabilities: Tensor) {
-        let (y, probs) = try layer(x, mask)
+    /// x (B, T, D), mask from attentionBlockMask -> output (B, T, D), probabilities
+    /// (B, heads, T, P + T); with a cache, as DecoderAttention.
+    public func callAsFunction(
+        _ x: Tensor, mask: Tensor?, cache: KVCache? = nil, layer index: Int = 0
+    ) throws -> (output: Tensor, probabilities: Tensor) {
+        let (y, probs) = try layer(x, mask, cache, index)
         return (try runForwardHooks(y), probs)
     }
 
@@ -83,8 +93,11 @@ public final class DecoderLayer: Module {
     }
 
     /// the layer without hooks (callers run them once)
-    private func layer(_ x: Tensor, _ mask: Tensor?) throws -> (output: Tensor, probabilities: Tensor) {
-        let a = try child("self_attn", as: DecoderAttention.self)(child("input_layernorm")(x), mask: mask)
+    private func layer(
+        _ x: Tensor, _ mask: Tensor?, _ cache: KVCache? = nil, _ index: Int = 0
+    ) throws -> (output: Tensor, probabilities: Tensor) {
+        let a = try child("self_attn", as: DecoderAttention.self)(
+            child("input_layernorm")(x), mask: mask, cache: cache, layer: index)
         let h = try x.add(a.output)
         return (try h.add(child("mlp")(child("post_attention_layernorm")(h))), a.probabilities)
     }

@@ -46,9 +46,13 @@ public final class DecoderModel: Module {
     public var tokenEmbeddings: Tensor { get throws { try requiredTensor("embed_tokens.weight") } }
 
     /// ids (B, T); attentionMask (B, T), 1 / true for real tokens (nil: none padded). Positions
-    /// count from 0 in every row, so padding belongs on the right.
-    public func callAsFunction(_ ids: Tensor, attentionMask: Tensor? = nil, returnAttentions: Bool = false) throws -> DecoderOutput {
-        let out = try decode(ids, attentionMask, returnAttentions)
+    /// count from 0 in every row, so padding belongs on the right. With a cache (generation),
+    /// ids are the tokens after the cache's P tokens, at positions P..., the mask covers all
+    /// P + T, and the cache grows by T.
+    public func callAsFunction(
+        _ ids: Tensor, attentionMask: Tensor? = nil, returnAttentions: Bool = false, cache: KVCache? = nil
+    ) throws -> DecoderOutput {
+        let out = try decode(ids, attentionMask, returnAttentions, cache)
         _ = try runForwardHooks(out.lastHiddenState)
         return out
     }
@@ -56,27 +60,40 @@ public final class DecoderModel: Module {
     /// ids (B, T) -> last hidden state (B, T, D)
     public override func forward(_ ids: Tensor) throws -> Tensor { try decode(ids, nil, false).lastHiddenState }
 
-    private func decode(_ ids: Tensor, _ attentionMask: Tensor?, _ returnAttentions: Bool) throws -> DecoderOutput {
-        try checkTokenInputs(ids, [("attention mask", attentionMask)], op: "DecoderModel")
-        guard ids.shape[1] <= config.maxPositionEmbeddings else {
-            throw TensorError("DecoderModel", "\(ids.shape[1]) tokens exceed max_position_embeddings \(config.maxPositionEmbeddings)")
+    private func decode(
+        _ ids: Tensor, _ attentionMask: Tensor?, _ returnAttentions: Bool, _ cache: KVCache? = nil
+    ) throws -> DecoderOutput {
+        let past = cache?.length ?? 0
+        try checkTokenInputs(ids, cache == nil ? [("attention mask", attentionMask)] : [], op: "DecoderModel")
+        guard past + ids.shape[1] <= config.maxPositionEmbeddings else {
+            throw TensorError(
+                "DecoderModel", "\(past + ids.shape[1]) tokens exceed max_position_embeddings \(config.maxPositionEmbeddings)")
+        }
+        if let cache {
+            guard cache.layers == config.numHiddenLayers, cache.batch == nil || cache.batch == ids.shape[0] else {
+                throw TensorError(
+                    "DecoderModel",
+                    "the KV cache is for \(cache.layers) layers and batch \(cache.batch ?? 0), the model has \(config.numHiddenLayers) layers and the input batch \(ids.shape[0])"
+                )
+            }
         }
         let mask = try attentionBlockMask(
             batch: ids.shape[0], length: ids.shape[1], paddingMask: attentionMask,
-            causal: true, op: "DecoderModel")
+            causal: true, pastLength: past, op: "DecoderModel")
         var h = try child("embed_tokens")(ids)
         var (states, attentions) = ([h], [Tensor]())
-        for (_, layer) in try child("layers").children {
+        for (index, (_, layer)) in try child("layers").children.enumerated() {
             guard let layer = layer as? DecoderLayer else {
                 throw TensorError("DecoderModel", "layer is a \(layer.typeName), expected DecoderLayer")
             }
-            let r = try layer(h, mask: mask)
+            let r = try layer(h, mask: mask, cache: cache, layer: index)
             h = r.output
             states.append(h)
             if returnAttentions { attentions.append(r.probabilities) }
         }
         let last = try child("norm")(h)
         states[states.count - 1] = last
+        cache?.advance(by: ids.shape[1], batch: ids.shape[0])
         return DecoderOutput(lastHiddenState: last, hiddenStates: states, attentions: attentions)
     }
 
@@ -104,12 +121,13 @@ public final class DecoderForCausalLM: Module {
         try initializeWeights(std: config.initializerRange, generator: generator)
     }
 
-    /// ids (B, T) -> logits (B, T, V) and the decoder's output
+    /// ids (B, T) -> logits (B, T, V) and the decoder's output; a cache as DecoderModel's
     public func callAsFunction(
         _ ids: Tensor, attentionMask: Tensor? = nil,
-        returnAttentions: Bool = false
+        returnAttentions: Bool = false, cache: KVCache? = nil
     ) throws -> (logits: Tensor, decoder: DecoderOutput) {
-        let d = try child("model", as: DecoderModel.self)(ids, attentionMask: attentionMask, returnAttentions: returnAttentions)
+        let d = try child("model", as: DecoderModel.self)(
+            ids, attentionMask: attentionMask, returnAttentions: returnAttentions, cache: cache)
         return (try runForwardHooks(child("lm_head")(d.lastHiddenState)), d)
     }
 

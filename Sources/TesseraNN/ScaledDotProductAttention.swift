@@ -4,53 +4,57 @@
 
 import TesseraTensor
 
-/// bool (B or 1, 1, T or 1, T): true where a query may not see a key; nil when nothing is masked.
-/// `paddingMask` (B, T) marks real tokens with true / non-zero (Hugging Face's attention_mask);
-/// `causal` also hides every key after its query.
+/// bool (B or 1, 1, T or 1, P + T): true where a query may not see a key; nil when nothing is
+/// masked. `paddingMask` (B, P + T) marks real tokens with true / non-zero (Hugging Face's
+/// attention_mask); `causal` also hides every key after its query. `pastLength` P is the number
+/// of cached keys before the T new queries (decoding with a KV cache): query i sits at P + i.
 public func attentionBlockMask(
-    batch b: Int, length t: Int, paddingMask: Tensor?, causal: Bool,
+    batch b: Int, length t: Int, paddingMask: Tensor?, causal: Bool, pastLength p: Int = 0,
     op: String = "attention"
 ) throws -> Tensor? {
     var blocked: Tensor?
+    let keys = p + t
     if let m = paddingMask {
-        guard m.shape == [b, t] else {
-            throw TensorError(op, "padding mask has shape \(dimsString(m.shape)), expected \(b)x\(t)")
+        guard m.shape == [b, keys] else {
+            throw TensorError(op, "padding mask has shape \(dimsString(m.shape)), expected \(b)x\(keys)")
         }
-        blocked = try m.eq(0).reshape([b, 1, 1, t])
+        blocked = try m.eq(0).reshape([b, 1, 1, keys])
     }
     if causal {
-        let pos = try Tensor.arange(0, Double(t), dtype: .i64)
+        let key = try Tensor.arange(0, Double(keys), dtype: .i64)
+        let query = try Tensor.arange(Double(p), Double(keys), dtype: .i64)
         // key j after query i
-        let future = try pos.reshape([1, t]).gt(pos.reshape([t, 1])).reshape([1, 1, t, t])
+        let future = try key.reshape([1, keys]).gt(query.reshape([t, 1])).reshape([1, 1, t, keys])
         blocked = try blocked.map { try $0.logicalOr(future) } ?? future
     }
     return blocked
 }
 
-/// q (B, H, T, hd), k and v (B, KV, T, hd) with H a multiple of KV, `blocked` from attentionBlockMask
-/// -> context (B, T, H·hd) and probabilities (B, H, T, T), rows summing to 1 over the keys.
+/// q (B, H, T, hd), k and v (B, KV, S, hd) with H a multiple of KV (S = T, or more keys than
+/// queries when decoding with a cache), `blocked` from attentionBlockMask -> context (B, T, H·hd)
+/// and probabilities (B, H, T, S), rows summing to 1 over the keys.
 /// `dropout` (training only) acts on the probabilities used for the context, not the ones returned.
 public func scaledDotProductAttention(
     _ q: Tensor, _ k: Tensor, _ v: Tensor, blocked: Tensor?,
     dropout: Dropout? = nil
 ) throws -> (context: Tensor, probabilities: Tensor) {
     guard q.rank == 4, k.rank == 4, v.shape == k.shape, q.shape[0] == k.shape[0], q.shape[3] == k.shape[3],
-        q.shape[2] == k.shape[2], k.shape[1] > 0, q.shape[1] % k.shape[1] == 0
+        k.shape[1] > 0, q.shape[1] % k.shape[1] == 0
     else {
         throw TensorError(
             "attention",
-            "expects q (B, H, T, hd) and k, v (B, KV, T, hd) with H a multiple of KV, got \(dimsString(q.shape)), \(dimsString(k.shape)), \(dimsString(v.shape))"
+            "expects q (B, H, T, hd) and k, v (B, KV, S, hd) with H a multiple of KV, got \(dimsString(q.shape)), \(dimsString(k.shape)), \(dimsString(v.shape))"
         )
     }
-    let (b, h, t, hd, kvHeads) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3], k.shape[1])
+    let (b, h, t, hd, kvHeads, s) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3], k.shape[1], k.shape[2])
     var (k, v) = (k, v)
     if kvHeads < h {
         // (B, KV, T, hd) -> (B, KV, rep, T, hd) -> (B, H, T, hd)
         let rep = h / kvHeads
-        k = try k.unsqueeze(2).expand([b, kvHeads, rep, t, hd]).reshape([b, h, t, hd])
-        v = try v.unsqueeze(2).expand([b, kvHeads, rep, t, hd]).reshape([b, h, t, hd])
+        k = try k.unsqueeze(2).expand([b, kvHeads, rep, s, hd]).reshape([b, h, s, hd])
+        v = try v.unsqueeze(2).expand([b, kvHeads, rep, s, hd]).reshape([b, h, s, hd])
     }
-    // q (B, H, T, hd) @ kᵀ (B, H, hd, T) -> scores (B, H, T, T)
+    // q (B, H, T, hd) @ kᵀ (B, H, hd, S) -> scores (B, H, T, S)
     var scores = try q.matmul(k.transpose(-1, -2)).mul(1 / Double(hd).squareRoot())
     if let blocked {
         let lowest = scores.dtype == .f32 ? -Double(Float.greatestFiniteMagnitude) : -Double.greatestFiniteMagnitude
@@ -58,7 +62,7 @@ public func scaledDotProductAttention(
     }
     let probs = try scores.softmax(-1)
     let attended = try dropout.map { try $0(probs) } ?? probs
-    // (B, H, T, T) @ v (B, H, T, hd) -> (B, H, T, hd) -> (B, T, H·hd)
+    // (B, H, T, S) @ v (B, H, S, hd) -> (B, H, T, hd) -> (B, T, H·hd)
     let context = try attended.matmul(v).transpose(1, 2).reshape([b, t, h * hd])
     return (context, probs)
 }
