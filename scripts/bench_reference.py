@@ -3,7 +3,8 @@ machine, alternating for a few rounds and keeping each side's best figure (machi
 shared, and a best-of comparison is less sensitive to another process's bursts), then prints both
 side by side.
 
-usage: bench_reference.py TESSERA_BENCH_BINARY [--rounds N] [group ...]"""
+usage: bench_reference.py TESSERA_BENCH_BINARY [--rounds N] [--torch PYTHON] [group ...]
+(--torch: the training rows against PyTorch, see bench_torch_train.py)"""
 
 import json
 import math
@@ -128,6 +129,48 @@ def better(unit, a, b):
     return min(a, b) if unit == "ms" else max(a, b)
 
 
+def run_rows(command):
+    """the JSON rows a benchmark process prints, keyed by name"""
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return {row["name"]: row for row in map(json.loads, (l for l in out.splitlines() if l.startswith("{")))}
+
+
+def train_versus_torch(binary, torch_python, groups, rounds):
+    """each training row in its own process (so peak memory is that row's), tessera and PyTorch
+    alternating, best of the rounds for each"""
+    which = [g[len("train-"):] for g in groups if g.startswith("train-")] or ["bert", "minilm", "decoder"]
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_torch_train.py")
+    best = {}
+    version = ""
+    for r in range(rounds):
+        for w in which:
+            for side, command in (("tessera", [binary, f"train-{w}"]), ("torch", [torch_python, script, w])):
+                for name, row in run_rows(command).items():
+                    if name == "versions":
+                        version = row["unit"]
+                        continue
+                    if row["unit"] == "GFLOPS":
+                        continue
+                    better_of = min if row["unit"] in ("ms", "MB") else max
+                    key = (name, side)
+                    best[key] = better_of(best[key], row["value"]) if key in best else row["value"]
+                    best.setdefault((name, "unit"), row["unit"])
+        print(f"round {r + 1} of {rounds} done", file=sys.stderr)
+    print(f"{version}, 2 threads; best of {rounds} alternating rounds of each on this machine\n")
+    print(f"{'workload':64} {'tessera':>10} {'torch':>10} {'speed-up':>9}  unit")
+    for (name, side), value in best.items():
+        if side != "tessera":
+            continue
+        unit = best[(name, "unit")]
+        ref = best.get((name, "torch"))
+        if ref is None:
+            print(f"{name:64} {value:10.1f} {'-':>10} {'':>9}  {unit}")
+            continue
+        speedup = ref / value if unit in ("ms", "MB") else value / ref
+        label = "x less" if unit == "MB" else "x"
+        print(f"{name:64} {value:10.1f} {ref:10.1f} {speedup:8.2f}{label}  {unit}")
+
+
 def main():
     args = sys.argv[1:]
     binary = args.pop(0)
@@ -142,6 +185,12 @@ def main():
         i = args.index("--rounds")
         rounds = int(args[i + 1])
         del args[i : i + 2]
+    torch_python = None
+    if "--torch" in args:
+        i = args.index("--torch")
+        torch_python = args[i + 1]
+        del args[i : i + 2]
+        return train_versus_torch(binary, torch_python, args, rounds)
     rows, refs = {}, {}
     for r in range(rounds):
         out = subprocess.run([binary, *args], check=True, capture_output=True, text=True).stdout

@@ -126,12 +126,12 @@ fputs("OpenBLAS kernels: \(BLASKernels.coreName)\n", stderr)
 /// parameters: ms/step, tokens/s, and effective GFLOPS (6 x parameters-in-matmuls x tokens, plus
 /// attention), the shapes; PyTorch 2.15 on the project's Zen 4 reference: BERT-mini MLM
 /// 619 ms, MiniLM classification 1196 ms.
-func benchTrain() throws {
+func benchTrain(_ which: Set<String>) throws {
     let (batch, seq) = (16, 128)
-    for (name, layers, hidden, heads, ffn, vocab, mlm) in [
-        ("BERT-mini MLM (4L, H256, V8000)", 4, 256, 4, 1024, 8000, true),
-        ("MiniLM-L6 classification (6L, H384, V30522)", 6, 384, 12, 1536, 30522, false),
-    ] {
+    for (key, name, layers, hidden, heads, ffn, vocab, mlm) in [
+        ("bert", "BERT-mini MLM (4L, H256, V8000)", 4, 256, 4, 1024, 8000, true),
+        ("minilm", "MiniLM-L6 classification (6L, H384, V30522)", 6, 384, 12, 1536, 30522, false),
+    ] where which.contains(key) {
         let config = try EncoderConfig(
             vocabSize: vocab, hiddenSize: hidden, numHiddenLayers: layers, numAttentionHeads: heads,
             intermediateSize: ffn, maxPositionEmbeddings: 512)
@@ -168,7 +168,48 @@ func benchTrain() throws {
         emit("train", "\(name): ms/step", t * 1e3, "ms")
         emit("train", "\(name): tokens/s", tokens / t, "tok/s")
         emit("train", "\(name): effective GFLOPS", flops / t / 1e9, "GFLOPS")
+        emitPeakMemory(name)
     }
+    if which.contains("decoder") { try benchDecoderTrain() }
+}
+
+/// The process's peak resident memory so far: run one training row per process to compare it.
+func emitPeakMemory(_ name: String) {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    emit("train", "\(name): peak RSS", Double(usage.ru_maxrss) / 1024, "MB")
+}
+
+/// One causal-LM training step of a SmolLM2-135M-shaped decoder (30 layers, hidden 576, 9 query and
+/// 3 key/value heads, SwiGLU 1536, vocabulary 49152, tied embeddings) at batch 4 x seq 128, AdamW
+/// over all parameters.
+func benchDecoderTrain() throws {
+    let (batch, seq, vocab) = (4, 128, 49152)
+    let config = try DecoderConfig(
+        vocabSize: vocab, hiddenSize: 576, numHiddenLayers: 30, numAttentionHeads: 9, numKeyValueHeads: 3,
+        intermediateSize: 1536, maxPositionEmbeddings: 2048, tieWordEmbeddings: true)
+    let g = Generator(seed: 1)
+    let model = try DecoderForCausalLM(config, generator: g)
+    let ids = try Tensor.randint(0, vocab, [batch, seq], generator: g)
+    let labels = try Tensor.randint(0, vocab, [batch * seq], generator: g)
+    let opt = try AdamW(model.trainableParameters(), lr: 1e-4)
+    let t = try time(budget: 3) {
+        let (logits, _) = try model(ids)
+        try logits.reshape([-1, vocab]).crossEntropy(labels).backward()
+        try opt.step()
+        opt.zeroGrad()
+    }
+    let name = "SmolLM2-135M-shaped decoder (30L, H576, GQA 9/3, V49152)"
+    let tokens = Double(batch * seq)
+    let kvDim = 3 * 64
+    let perLayer = Double(576 * 576 * 2 + 576 * kvDim * 2 + 3 * 576 * 1536)
+    let matmulParams = 30 * perLayer + Double(576 * vocab)
+    let attention = 30 * 2 * 2 * Double(seq) * 576 / 2  // causal: half of QK^T and PV
+    let flops = 3 * 2 * tokens * (matmulParams + attention)
+    emit("train", "\(name): ms/step", t * 1e3, "ms")
+    emit("train", "\(name): tokens/s", tokens / t, "tok/s")
+    emit("train", "\(name): effective GFLOPS", flops / t / 1e9, "GFLOPS")
+    emitPeakMemory(name)
 }
 
 let groups = CommandLine.arguments.dropFirst()
@@ -178,7 +219,9 @@ do {
     if all || groups.contains("matmul") { try benchMatmul() }
     if all || groups.contains("elementwise") { try benchElementwise() }
     if all || groups.contains("autograd") { try benchAutograd() }
-    if groups.contains("train") { try benchTrain() }
+    // train (all three rows) or train-bert, train-minilm, train-decoder (one row, for peak memory)
+    let trainRows = Set(groups.compactMap { g in g == "train" ? "all" : g.hasPrefix("train-") ? String(g.dropFirst(6)) : nil })
+    if !trainRows.isEmpty { try benchTrain(trainRows.contains("all") ? ["bert", "minilm", "decoder"] : trainRows) }
 } catch {
     fputs("tessera-bench: \(error)\n", stderr)
     exit(1)
