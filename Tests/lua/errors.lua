@@ -57,6 +57,7 @@ T.raises(function() return tensor.zeros(3):scatter_add(1, ix{1, 4}, tensor.ones(
 T.raises(function() return tensor.zeros(3, 2):index_add(1, ix{0}, tensor.ones(1, 2)) end, "index 0 is invalid", "index_add index 0")
 T.raises(function() return ix{2, 4}:one_hot(3) end, "index 4 out of range", "one_hot class past the end")
 T.raises(function() return ix{1}:one_hot(0) end, "number of classes must be positive", "one_hot with no classes")
+T.raises(function() return ix{-1}:one_hot(3) end, "id -1 is negative", "one_hot rejects a negative class")
 T.eq(tensor.from{{1, 2}, {3, 4}}:gather(2, ix{{2}, {1}}):totable(), {{2}, {3}}, "gather with 1-based indices")
 T.eq(tensor.arange(6):view(3, 2):index_select(1, ix{-1}):totable(), {{4, 5}}, "index -1 is the last")
 T.raises(function() return tensor.zeros(3):topk(5) end, "bad argument #2 to 'topk' (k = 5 is out of range: the dimension has 3 elements)", "topk k")
