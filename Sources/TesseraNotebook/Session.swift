@@ -57,7 +57,7 @@ public final class Session {
     /// global `print`, so captured output sees it) unless `echo` is false. An input ending
     /// with `;` shows nothing.
     @discardableResult
-    public func evaluate(_ input: String, echo: Bool = true) -> Outcome {
+    public func evaluate(_ input: String, echo: Bool = true, chunkName: String = "=stdin") -> Outcome {
         var src = input
         if src.hasPrefix("=") { src = "return " + src.dropFirst() }
         let silent = src.trimmingWhitespace().hasSuffix(";")
@@ -68,7 +68,7 @@ public final class Session {
         defer { lua_settop(L, base) }
         return interruptible { () -> Outcome in
             do {
-                let n = try runtime.run(chunk(for: src), name: "=stdin")
+                let n = try runtime.run(chunk(for: src), name: chunkName)
                 guard n > 0 else { return .ok(result: nil) }
                 // _ = first result
                 lua_pushvalue(L, base + 1)

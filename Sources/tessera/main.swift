@@ -1,6 +1,7 @@
 // tessera: the command line. `tessera` opens the REPL; `tessera FILE.lua [args]` runs a script
 // with `arg` as in `lua`; `tessera -e CODE` runs code; code on stdin runs when stdin is not a
-// terminal. A failing script exits with status 1 and its traceback on stderr.
+// terminal; `tessera run` and `tessera convert` handle notebooks (NotebookCommands). A failing
+// script exits with status 1 and its traceback on stderr.
 
 import CLua
 import TesseraLua
@@ -16,6 +17,8 @@ BLASKernels.restartWithBetterSettingsIfNeeded()
 
 let usage = """
     usage: tessera [options] [script.lua [args...]]
+           tessera run NOTEBOOK [--out FILE] [--allow-errors] [--timeout S]
+           tessera convert NOTEBOOK --to ipynb|lua|md [--out FILE]
       (no arguments)   open the REPL (or run code from stdin when it is not a terminal)
       script.lua ARGS  run a script; the global `arg` holds ARGS as in `lua`
       -e CODE          run CODE (may be repeated; runs before a script)
@@ -55,6 +58,11 @@ let rawArguments: [[UInt8]] = (0..<Int(CommandLine.argc)).map { i in
 }
 
 var args = Array(CommandLine.arguments.dropFirst())
+switch args.first {
+case "run": exit(NotebookCommands.run(Array(args.dropFirst()), stdlibPath: findStdlib()))
+case "convert": exit(NotebookCommands.convert(Array(args.dropFirst())))
+default: break
+}
 var codes: [[UInt8]] = []
 var interactive = false
 while let first = args.first, first.hasPrefix("-"), first != "-" {
