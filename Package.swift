@@ -48,7 +48,9 @@ let package = Package(
         .testTarget(
             name: "TesseraNNTests", dependencies: ["TesseraNN", "TesseraTensor", "TesseraTestSupport"],
             resources: [.copy("Golden")]),
-        .testTarget(name: "TesseraIOTests", dependencies: ["TesseraIO", "TesseraNN", "TesseraTensor", "TesseraTestSupport"]),
+        .testTarget(
+            name: "TesseraIOTests", dependencies: ["TesseraIO", "TesseraNN", "TesseraTensor", "TesseraTestSupport"],
+            resources: [.copy("Golden")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,163 @@
+// QuantizedMatrix: a weight matrix kept in its ggml blocks (4-bit Q4_0 takes 1/7 of f32's memory),
+// dequantised a tile of rows at a time into a small reused buffer inside its matrix products, so a
+// quantised Linear never holds an f32 copy of itself (QLoRA and sparse fine-tuning on a 4-bit base).
+
+import CBLAS
+import TesseraTensor
+
+public final class QuantizedMatrix {
+    /// block format of the data
+    public let type: GGMLType
+    /// rows (output features of a Linear weight)
+    public let rows: Int
+    /// columns (input features); a whole number of blocks
+    public let columns: Int
+    /// bytes of one row
+    public let rowBytes: Int
+    /// rows·rowBytes bytes of blocks, row-major
+    let data: UnsafeRawPointer
+    /// keeps `data` alive: the mapped file it lies in, or an owned copy
+    let owner: AnyObject
+
+    public init(type: GGMLType, rows: Int, columns: Int, data: UnsafeRawPointer, owner: AnyObject) throws {
+        guard type.canDequantize else { throw TensorError("QuantizedMatrix", "type \(type.name) cannot be dequantised") }
+        guard rows >= 0, columns >= 0, let rowBytes = type.byteCount(elements: columns) else {
+            throw TensorError("QuantizedMatrix", "rows of \(columns) elements are not whole \(type.name) blocks of \(type.blockElements)")
+        }
+        self.type = type
+        self.rows = rows
+        self.columns = columns
+        self.rowBytes = rowBytes
+        self.data = data
+        self.owner = owner
+    }
+
+    /// A matrix from a copy of `bytes` (rows·columns elements of `type`, row-major blocks).
+    public convenience init(type: GGMLType, rows: Int, columns: Int, bytes: [UInt8]) throws {
+        let (n, o) = rows.multipliedReportingOverflow(by: columns)
+        guard !o, let expected = type.byteCount(elements: n), expected == bytes.count else {
+            throw TensorError("QuantizedMatrix", "\(bytes.count) bytes do not hold \(rows)x\(columns) \(type.name) elements")
+        }
+        let buffer = OwnedBytes(bytes)
+        try self.init(type: type, rows: rows, columns: columns, data: buffer.base, owner: buffer)
+    }
+
+    /// bytes of quantised data
+    public var byteCount: Int { rows * rowBytes }
+
+    /// The raw blocks of the matrix (row-major).
+    public var bytes: [UInt8] { Array(UnsafeRawBufferPointer(start: data, count: byteCount)) }
+
+    /// Dequantises rows [rowRange] and columns [columnRange] (whole blocks) into dst, row r of the
+    /// range at dst + (r - rowRange.lowerBound)·leadingDimension. Large ranges use both cores.
+    public func dequantize(
+        rows rowRange: Range<Int>, columns columnRange: Range<Int>? = nil, into dst: UnsafeMutablePointer<Float>, leadingDimension: Int? = nil
+    )
+        throws
+    {
+        let cols = columnRange ?? 0..<columns
+        let be = type.blockElements
+        guard rowRange.lowerBound >= 0, rowRange.upperBound <= rows, cols.lowerBound >= 0, cols.upperBound <= columns else {
+            throw TensorError("dequantize", "rows \(rowRange) / columns \(cols) outside the \(rows)x\(columns) matrix")
+        }
+        guard cols.lowerBound % be == 0, cols.upperBound % be == 0 else {
+            throw TensorError("dequantize", "columns \(cols) do not start and end on \(type.name) block boundaries (\(be) elements)")
+        }
+        let ld = leadingDimension ?? cols.count
+        guard ld >= cols.count else { throw TensorError("dequantize", "leading dimension \(ld) is shorter than \(cols.count) columns") }
+        let (type, data, rowBytes, r0) = (type, data, rowBytes, rowRange.lowerBound)
+        let firstBlock = cols.lowerBound / be, blocks = cols.count / be
+        let grainRows = Swift.max(1, Dequantize.grain / Swift.max(1, cols.count))
+        Parallel.forRanges(rowRange.count, grain: grainRows) { rr in
+            for i in rr {
+                let src = data + (r0 + i) * rowBytes + firstBlock * type.blockBytes
+                Dequantize.blocksUnchecked(type, src, 0..<blocks, dst + i * ld)
+            }
+        }
+    }
+
+    /// The whole matrix as an f32 tensor (rows, columns).
+    public func dequantized() throws -> Tensor {
+        let out = try Tensor.empty([rows, columns], dtype: .f32, op: "dequantize")
+        try dequantize(rows: 0..<rows, into: out.mutablePointer(Float.self))
+        return out
+    }
+
+    /// rows per tile: a tile of f32 rows of about 512 KB stays in the L2 cache between being
+    /// written and being read by sgemm
+    func defaultTileRows() -> Int { Swift.max(16, Swift.min(rows, (1 << 17) / Swift.max(1, columns))) }
+
+    /// y = x W^T, the Linear product: x (..., columns) -> (..., rows). W is dequantised one tile of
+    /// rows at a time into a reused buffer; each tile is one sgemm into its columns of y.
+    public func matmulTransposed(_ x: Tensor, tileRows: Int? = nil) throws -> Tensor {
+        let fn = "quantized_matmul"
+        guard x.rank >= 1, x.shape[x.rank - 1] == columns else {
+            throw TensorError(fn, "input of shape \(x.shape) does not end in the weight's \(columns) input features")
+        }
+        let a = try x.to(.f32).contiguous()
+        let m = a.numel / Swift.max(1, columns)
+        let out = try Tensor.empty(Array(x.shape.dropLast()) + [rows], dtype: .f32, op: fn)
+        guard m > 0, rows > 0 else { return out }
+        guard columns > 0 else { _ = out.zero_(); return out }
+        try checkBLASSize(m, fn)
+        let tile = Swift.max(1, Swift.min(rows, tileRows ?? defaultTileRows()))
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * columns)
+        defer { scratch.deallocate() }
+        let pa = a.pointer(Float.self), po = out.mutablePointer(Float.self)
+        for r0 in stride(from: 0, to: rows, by: tile) {
+            let t = Swift.min(tile, rows - r0)
+            try dequantize(rows: r0..<(r0 + t), into: scratch)
+            // y[:, r0..<r0+t] (m, t) = x (m, K) @ tile^T (K, t)
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(t), Int32(columns), 1, pa, Int32(columns), scratch, Int32(columns), 0,
+                po + r0, Int32(rows))
+            try Cancellation.check(fn)
+        }
+        return out
+    }
+
+    /// y = g W: g (..., rows) -> (..., columns), the gradient of matmulTransposed with respect to
+    /// its input. Tiles of rows of W each add their part: y += g[:, tile] @ tile.
+    public func matmul(_ g: Tensor, tileRows: Int? = nil) throws -> Tensor {
+        let fn = "quantized_matmul"
+        guard g.rank >= 1, g.shape[g.rank - 1] == rows else {
+            throw TensorError(fn, "input of shape \(g.shape) does not end in the weight's \(rows) output features")
+        }
+        let a = try g.to(.f32).contiguous()
+        let m = a.numel / Swift.max(1, rows)
+        let out = try Tensor.empty(Array(g.shape.dropLast()) + [columns], dtype: .f32, zeroed: true, op: fn)
+        guard m > 0, rows > 0, columns > 0 else { return out }
+        try checkBLASSize(m, fn)
+        let tile = Swift.max(1, Swift.min(rows, tileRows ?? defaultTileRows()))
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * columns)
+        defer { scratch.deallocate() }
+        let pa = a.pointer(Float.self), po = out.mutablePointer(Float.self)
+        for r0 in stride(from: 0, to: rows, by: tile) {
+            let t = Swift.min(tile, rows - r0)
+            try dequantize(rows: r0..<(r0 + t), into: scratch)
+            // y (m, K) += g[:, r0..<r0+t] (m, t) @ tile (t, K)
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(columns), Int32(t), 1, pa + r0, Int32(rows), scratch, Int32(columns), 1,
+                po, Int32(columns))
+            try Cancellation.check(fn)
+        }
+        return out
+    }
+
+    private func checkBLASSize(_ m: Int, _ fn: String) throws {
+        guard m < Int(Int32.max), rows < Int(Int32.max), columns < Int(Int32.max) else {
+            throw TensorError(fn, "dimensions \(m)x\(columns) @ \(columns)x\(rows) are too large for BLAS")
+        }
+    }
+}
+
+/// A heap copy of some bytes, freed with its last reference.
+final class OwnedBytes {
+    let base: UnsafeRawPointer
+    init(_ bytes: [UInt8]) {
+        let p = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(1, bytes.count), alignment: 64)
+        bytes.withUnsafeBytes { b in if let s = b.baseAddress { p.copyMemory(from: s, byteCount: b.count) } }
+        base = UnsafeRawPointer(p)
+    }
+    deinit { UnsafeMutableRawPointer(mutating: base).deallocate() }
+}
