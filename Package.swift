@@ -51,6 +51,7 @@ let package = Package(
         .testTarget(
             name: "TesseraIOTests", dependencies: ["TesseraIO", "TesseraNN", "TesseraTensor", "TesseraTestSupport"],
             resources: [.copy("Golden")]),
+        .testTarget(name: "TesseraNotebookTests", dependencies: ["TesseraNotebook"]),
     ],
     swiftLanguageModes: [.v5]
 )

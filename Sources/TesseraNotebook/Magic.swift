@@ -1,4 +1,5 @@
-// Magic: the REPL's %-commands (IPython's names): %time, %timeit, %who, %reset, %load, %save, %help.
+// Magic: the REPL's %-commands (IPython's names): %time, %timeit, %who, %reset, %load, %save, %run,
+// %help.
 
 import CLua
 import LuaShim
@@ -18,6 +19,8 @@ struct Magic {
         ("%reset", "remove every variable you defined"),
         ("%load FILE.lua", "run a Lua file in this session (its globals and locals stay)"),
         ("%save FILE.lua", "write this session's inputs as a Jupytext percent notebook"),
+        ("%save FILE.ipynb", "write this session's inputs and outputs as a Jupyter notebook"),
+        ("%run NOTEBOOK", "run a notebook's code cells (.lua percent or .ipynb) in this session"),
         ("%help", "this list; ?NAME or help(f) shows a function's help"),
     ]
 
@@ -54,9 +57,12 @@ struct Magic {
             if case .error(let m) = session.evaluate(src, echo: false) { fputs(m + "\n", stderr) }
         case "save":
             save(session)
+        case "run":
+            guard !argument.isEmpty else { fputs("%run: give a notebook, e.g. %run examples/quickstart.lua\n", stderr); return }
+            runNotebook(session)
         case "help":
             print("REPL commands:")
-            for (c, s) in Magic.summaries { print("  \(c.padding(16))\(s)") }
+            for (c, s) in Magic.summaries { print("  \(c.padding(18))\(s)") }
             print("Tab completes names, fields and tensor methods; Ctrl-C stops a running input; Ctrl-D quits.")
         default:
             fputs("unknown magic %\(name); %help lists them\n", stderr)
@@ -113,17 +119,38 @@ struct Magic {
         }
     }
 
+    /// %save NAME.lua (percent notebook of the inputs) or NAME.ipynb (with their outputs)
     private func save(_ session: Session) {
-        guard !argument.isEmpty else { fputs("%save: give a file name, e.g. %save session.lua\n", stderr); return }
-        var text =
-            "-- ---\n-- jupyter:\n--   jupytext:\n--     text_representation:\n--       extension: .lua\n--       format_name: percent\n--   kernelspec:\n--     display_name: Tessera (Lua)\n--     language: lua\n--     name: tessera\n-- ---\n"
-        for input in session.history where Magic(input) == nil {
-            text += "\n-- %%\n" + input + "\n"
+        guard !argument.isEmpty else { fputs("%save: give a file name, e.g. %save session.lua or %save session.ipynb\n", stderr); return }
+        var nb = session.transcriptNotebook()
+        nb.cells.removeAll { Magic($0.source) != nil }
+        let ipynb = argument.hasSuffix(".ipynb")
+        if !ipynb {
+            for k in nb.cells.indices { nb.cells[k].outputs = [] }
         }
-        guard let f = fopen(argument, "w") else { fputs("%save: cannot write '\(argument)'\n", stderr); return }
-        fputs(text, f)
-        fclose(f)
-        print("saved \(session.history.count) input(s) to \(argument)")
+        do {
+            try writeAtomically(argument, ipynb ? IpynbFormat.write(nb) : PercentFormat.write(nb))
+            print("saved \(nb.cells.count) input(s)\(ipynb ? " with their outputs" : "") to \(argument)")
+        } catch {
+            fputs("%save: \(error)\n", stderr)
+        }
+    }
+
+    /// %run NB: the notebook's code cells in this session, each shown as if typed; stops at an error
+    private func runNotebook(_ session: Session) {
+        let nb: Notebook
+        do {
+            nb = try Notebook.read(path: argument)
+        } catch {
+            fputs("%run: \(error)\n", stderr)
+            return
+        }
+        for (k, cell) in nb.cells.enumerated() where cell.kind == .code && !cell.source.trimmingWhitespace().isEmpty {
+            if case .error(let m) = session.evaluate(cell.source, chunkName: "=cell \(k + 1)") {
+                fputs(m + "\n%run: stopped at cell \(k + 1) of \(argument)\n", stderr)
+                return
+            }
+        }
     }
 
     private func typeDescription(of name: String, _ session: Session) -> String {

@@ -97,6 +97,19 @@ public enum CellOutput: Equatable, Sendable {
     case displayData(MimeBundle)
     case error(name: String, value: String, traceback: [String])
 
+    /// consecutive stream outputs of the same name as one, as Jupyter shows them
+    static func merged(_ outputs: [CellOutput]) -> [CellOutput] {
+        var out: [CellOutput] = []
+        for o in outputs {
+            if case .stream(let name, let text) = o, case .stream(let lastName, let lastText)? = out.last, name == lastName {
+                out[out.count - 1] = .stream(name: name, text: lastText + text)
+            } else {
+                out.append(o)
+            }
+        }
+        return out
+    }
+
     /// what a terminal shows for it
     public var text: String {
         switch self {

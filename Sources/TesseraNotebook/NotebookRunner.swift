@@ -95,7 +95,7 @@ public final class NotebookRunner {
             outputs.append(.error(name: name, value: timedOut ? timeoutMessage : lines.first ?? message, traceback: traceback))
             failed = true
         }
-        cell.outputs = merged(outputs)
+        cell.outputs = CellOutput.merged(outputs)
         if options.echo { show(cell, index: index, capture) }
         return failed
     }
@@ -103,19 +103,6 @@ public final class NotebookRunner {
     private var timeoutMessage: String { "cell timed out after \(options.timeout.map(formatSeconds) ?? "?") s" }
 
     private func isInterrupt(_ line: String) -> Bool { line.hasSuffix("interrupted!") || line.hasSuffix(": interrupted") }
-
-    /// consecutive stream outputs of the same name as one, as Jupyter shows them
-    private func merged(_ outputs: [CellOutput]) -> [CellOutput] {
-        var out: [CellOutput] = []
-        for o in outputs {
-            if case .stream(let name, let text) = o, case .stream(let lastName, let lastText)? = out.last, name == lastName {
-                out[out.count - 1] = .stream(name: name, text: lastText + text)
-            } else {
-                out.append(o)
-            }
-        }
-        return out
-    }
 
     /// the cell's outputs on the real terminal: streams as written, results and displays as text
     private func show(_ cell: NotebookCell, index: Int, _ capture: OutputCapture) {

@@ -18,9 +18,8 @@ public enum PercentFormat {
     // MARK: reading
 
     public static func read(_ text: String) -> Notebook {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
-            line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
-        }
+        // "\r\n" is one Character: both end a line
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
         if lines.last == "" { lines.removeLast() }
         var nb = Notebook()
         var start = 0

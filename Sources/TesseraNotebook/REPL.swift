@@ -15,6 +15,7 @@ public final class REPL {
 
     public init(session: Session, historyPath: String?) {
         self.session = session
+        session.recordOutput()
         let L = session.runtime.L
         editor = LineEditor(historyPath: historyPath) { text in Completion.candidates(text, L) }
     }

@@ -13,8 +13,13 @@ public final class Session {
     public private(set) var counter = 1
     /// globals present before the user typed anything (kept by %reset, hidden by %who)
     private var builtinGlobals: Set<String> = []
-    /// every input that ran, for %save
-    public private(set) var history: [String] = []
+    /// every input that ran, as notebook cells with their results and errors (and, once
+    /// recordOutput() is installed, what they printed and displayed), for %save
+    public internal(set) var transcript: [NotebookCell] = []
+    /// outputs of the running input so far (filled by the recorder)
+    var pendingOutputs: [CellOutput] = []
+    /// while true the recorder ignores print (the REPL echoing a result it records as such)
+    var echoing = false
 
     public init(stdlibPath: String?) throws {
         runtime = try LuaRuntime(stdlibPath: stdlibPath)
@@ -61,12 +66,25 @@ public final class Session {
         var src = input
         if src.hasPrefix("=") { src = "return " + src.dropFirst() }
         let silent = src.trimmingWhitespace().hasSuffix(";")
-        history.append(input)
+        let number = counter
         counter += 1
         let L = runtime.L
         let base = lua_gettop(L)
-        defer { lua_settop(L, base) }
-        return interruptible { () -> Outcome in
+        pendingOutputs = []
+        var outcome = Outcome.ok(result: nil)
+        defer {
+            lua_settop(L, base)
+            var outputs = pendingOutputs
+            switch outcome {
+            case .ok(let result?): outputs.append(.executeResult(executionCount: number, result))
+            case .ok(nil): break
+            case .error(let m):
+                outputs.append(.error(name: "LuaError", value: String(m.prefix { $0 != "\n" }), traceback: m.split(separator: "\n").map(String.init)))
+            }
+            transcript.append(NotebookCell(.code, input, executionCount: number, outputs: CellOutput.merged(outputs)))
+            pendingOutputs = []
+        }
+        outcome = interruptible { () -> Outcome in
             do {
                 let n = try runtime.run(chunk(for: src), name: chunkName)
                 guard n > 0 else { return .ok(result: nil) }
@@ -75,12 +93,17 @@ public final class Session {
                 lua_setglobal(L, "_")
                 if silent { return .ok(result: nil) }
                 let result = try n == 1 ? Display.bundle(L, at: base + 1) : MimeBundle(text: prettyText(base + 1, n))
-                if echo { try printLine(result.text) }
+                if echo {
+                    echoing = true
+                    defer { echoing = false }
+                    try printLine(result.text)
+                }
                 return .ok(result: result)
             } catch {
                 return .error("\(error)")
             }
         }
+        return outcome
     }
 
     /// The chunk that runs `src`: `return src` for an expression; otherwise the statements with
