@@ -2,20 +2,36 @@
 -- # Tessera quickstart
 --
 -- Tensors, autograd and a small model trained from Lua, with every kernel in Swift on OpenBLAS.
--- Run it with `scripts/tessera examples/quickstart.lua`, or open the REPL with `scripts/tessera`
--- and paste the cells one by one. Dimensions and indices count from 1, as everywhere in Lua.
+-- This file is a notebook in Jupytext's percent format and also a plain Lua script:
+--
+-- - `scripts/tessera examples/quickstart.lua` runs it as a script;
+-- - `tessera run examples/quickstart.lua` runs it cell by cell and writes `quickstart.ipynb` with
+--   every output, for Jupyter, VS Code or GitHub to show;
+-- - in the REPL (`scripts/tessera`), `%run examples/quickstart.lua` runs it in your session.
+--
+-- Dimensions and indices count from 1, as everywhere in Lua. With `TESSERA_FAST=1` in the
+-- environment the training runs are shortened (the test suite runs every example that way).
+
+-- %% [markdown]
+-- ## Tensors
+-- A fixed seed makes every number below the same on each run. `tensor.from` builds a tensor from
+-- nested tables; reductions take a dimension; `x:t()` is a view that shares memory.
 
 -- %%
 local seed = 0
+local fast = os.getenv("TESSERA_FAST") ~= nil
 tensor.manual_seed(seed)
-print("seed " .. seed)
+print("seed " .. seed .. (fast and " (fast mode)" or ""))
 
 local x = tensor.from{{1, 2, 3}, {4, 5, 6}}
-print(x)
 print("shape", table.concat(x:shape(), "x"), "sum over dim 2", x:sum(2))
 print("x[2][3] =", x[2][3], " x:t() is a view:", x:t():is_contiguous())
+display(x)
 
 -- %% [markdown]
+-- `display(x)` shows a value with its richest representation: text here, an HTML table in a
+-- notebook. A cell's last expression is shown the same way when the notebook runs.
+--
 -- ## Autograd
 -- Mark leaves with `requires_grad(true)`, compute, call `backward()`, read `.grad`.
 
@@ -28,7 +44,8 @@ print("d/dw (w·w + Σ exp w) =", w.grad, " expected 2w + exp(w) =", w:detach() 
 -- %% [markdown]
 -- ## A small classifier
 -- Points inside the unit circle are class 1. A 2 → 16 → 1 network with tanh, trained by gradient
--- descent on the cross-entropy loss, learns the boundary a linear model cannot.
+-- descent on the cross-entropy loss, learns the boundary a linear model cannot. First the data
+-- and a training function written with plain tensors:
 
 -- %%
 local n = 512
@@ -64,8 +81,21 @@ local function train(hidden, steps, lr)
   return accuracy(prob)
 end
 
+-- %% [markdown]
+-- Then the comparison: one hidden unit cannot draw a circle, sixteen can.
+
+-- %%
+local steps = fast and 40 or 400
 print("linear model (no hidden layer worth the name):")
-local linear = train(1, 400, 0.5)
+local linear = train(1, steps, 0.5)
 print("two-layer network, 16 hidden units:")
-local mlp = train(16, 400, 0.5)
+local mlp = train(16, steps, 0.5)
 print(string.format("accuracy: 1 hidden unit %.3f, 16 hidden units %.3f", linear, mlp))
+
+-- %% [markdown]
+-- ## Where next
+-- - `help("nn")` lists the layers, losses and `nn.fit`, the training loop that runs in Swift;
+--   `help(nn.fit)` shows an example whose history displays as a table.
+-- - `help("tensor")` and `help("Tensor")` list the tensor functions and methods.
+-- - In the REPL, `%help` lists the commands, and `%save session.ipynb` keeps what you did with
+--   its outputs.
