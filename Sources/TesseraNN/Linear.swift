@@ -16,10 +16,11 @@ public final class Linear: Module {
         self.outFeatures = outFeatures
         super.init()
         let bound = 1 / Double(inFeatures).squareRoot()
-        try registerParameter("weight", Tensor.rand([outFeatures, inFeatures], low: -bound, high: bound, generator: generator))
-        if bias {
-            try registerParameter("bias", Tensor.rand([outFeatures], low: -bound, high: bound, generator: generator))
+        func initial(_ shape: [Int]) throws -> Tensor {
+            skipsInitialization ? try Tensor.zeros(shape) : try Tensor.rand(shape, low: -bound, high: bound, generator: generator)
         }
+        try registerParameter("weight", initial([outFeatures, inFeatures]))
+        if bias { try registerParameter("bias", initial([outFeatures])) }
     }
 
     /// A layer around existing tensors: weight (out, in), bias (out). A tensor that another module

@@ -4,11 +4,30 @@
 
 import TesseraTensor
 
+/// Whether layers being built skip their random initialisation (their weights start at zero):
+/// set while a checkpoint's model is built, whose weights are about to be overwritten.
+nonisolated(unsafe) var skipsInitialization = false
+
 extension Module {
+    /// Builds modules whose Linear and Embedding weights start at zero instead of random values,
+    /// and whose initializeWeights does nothing: for models about to load a checkpoint (random
+    /// numbers for 135 M parameters cost more than reading them). Initialise what the checkpoint
+    /// lacked afterwards with initializeWeights(std:only:).
+    public static func withoutInitialization<R>(_ body: () throws -> R) rethrows -> R {
+        let old = skipsInitialization
+        skipsInitialization = true
+        defer { skipsInitialization = old }
+        return try body()
+    }
+
     /// Re-initialises every Linear and Embedding of the tree. Embeddings come last, so a table a
-    /// Linear shares (a tied decoder) ends with its padding row zero.
-    public func initializeWeights(std: Double, generator: Generator = .shared) throws {
-        let modules = namedModules().map(\.module)
+    /// Linear shares (a tied decoder) ends with its padding row zero. `only`: parameter names
+    /// (`classifier.weight`); the layers owning them are initialised, the others left alone.
+    public func initializeWeights(std: Double, generator: Generator = .shared, only: Set<String>? = nil) throws {
+        if skipsInitialization { return }
+        let modules = namedModules().filter { m in
+            only.map { names in m.module.namedParameters().contains { names.contains(m.name.isEmpty ? $0.name : m.name + "." + $0.name) } } ?? true
+        }.map(\.module)
         try noGrad {
             for linear in modules.compactMap({ $0 as? Linear }) {
                 try fillNormal(linear.weight, std, generator)
