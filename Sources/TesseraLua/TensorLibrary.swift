@@ -18,7 +18,9 @@ extension LuaRuntime {
         openMaskingFunctions()
         openFitFunction()
         openMetricsLibrary()
+        openDataLibrary()
         openModelsLibrary()
+        openTokenizersLibrary()
         openHelp()
     }
 
