@@ -20,7 +20,6 @@ extension LuaRuntime {
         openMetricsLibrary()
         openDataLibrary()
         openModelsLibrary()
-        openTokenizersLibrary()
         openHelp()
     }
 
