@@ -23,6 +23,7 @@ let package = Package(
         .executable(name: "tessera", targets: ["tessera"]),
         .library(name: "TesseraNN", targets: ["TesseraNN"]),
         .library(name: "TesseraIO", targets: ["TesseraIO"]),
+        .library(name: "TesseraMethods", targets: ["TesseraMethods"]),
         .library(name: "TesseraLua", targets: ["TesseraLua"]),
         .library(name: "TesseraTensor", targets: ["TesseraTensor"]),
     ],
@@ -34,8 +35,9 @@ let package = Package(
         .target(name: "TesseraTensor", dependencies: ["CBLAS"], swiftSettings: release),
         .target(name: "TesseraNN", dependencies: ["TesseraTensor"], swiftSettings: release),
         .target(name: "TesseraIO", dependencies: ["TesseraTensor", "TesseraNN"], swiftSettings: release),
+        .target(name: "TesseraMethods", dependencies: ["TesseraTensor", "TesseraNN", "TesseraIO"], swiftSettings: release),
         .target(
-            name: "TesseraLua", dependencies: ["LuaShim", "CLua", "TesseraTensor", "TesseraNN", "TesseraIO"],
+            name: "TesseraLua", dependencies: ["LuaShim", "CLua", "TesseraTensor", "TesseraNN", "TesseraIO", "TesseraMethods"],
             swiftSettings: release),
         .target(name: "TesseraNotebook", dependencies: ["TesseraLua", "LuaShim", "CLua", "CReadline"], swiftSettings: release),
         .executableTarget(name: "tessera", dependencies: ["TesseraNotebook", "TesseraLua", "TesseraTensor", "CLua"]),
@@ -52,6 +54,8 @@ let package = Package(
             name: "TesseraIOTests", dependencies: ["TesseraIO", "TesseraNN", "TesseraTensor", "TesseraTestSupport"],
             resources: [.copy("Golden")]),
         .testTarget(name: "TesseraNotebookTests", dependencies: ["TesseraNotebook"]),
+        .testTarget(
+            name: "TesseraMethodsTests", dependencies: ["TesseraMethods", "TesseraNN", "TesseraTensor", "TesseraTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
