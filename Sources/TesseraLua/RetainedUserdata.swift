@@ -1,7 +1,8 @@
 // RetainedUserdata: Swift objects (tensors, modules, optimizers) as Lua userdata: one retained
 // reference per Lua value, a metatable found by pointer key (cheaper than luaL_testudata's string
 // lookup on every argument check), a C `__gc` that drops the reference, and `__metatable` hiding
-// the metatable from scripts.
+// the metatable from scripts. Public so libraries above this module (TesseraNotebook's plots)
+// define their own userdata kinds the same way.
 
 import CLua
 import LuaShim
@@ -9,7 +10,7 @@ import LuaShim
 extension LuaStack {
     /// The object held by the userdata at i if its metatable is the one registered under `key`
     /// (which identifies the object's class, so no dynamic cast is needed).
-    func retainedObject<T: AnyObject>(at i: Int32, metatable key: UnsafeMutableRawPointer, as _: T.Type) -> T? {
+    public func retainedObject<T: AnyObject>(at i: Int32, metatable key: UnsafeMutableRawPointer, as _: T.Type) -> T? {
         guard let ud = lua_touserdata(L, i), lua_getmetatable(L, i) != 0 else { return nil }
         lua_rawgetp(L, luashim_registryindex(), key)
         let matches = lua_rawequal(L, -1, -2) != 0
@@ -19,7 +20,7 @@ extension LuaStack {
     }
 
     /// Pushes a new userdata holding a retained reference to `object`.
-    func pushRetained(_ object: AnyObject, metatable key: UnsafeMutableRawPointer) {
+    public func pushRetained(_ object: AnyObject, metatable key: UnsafeMutableRawPointer) {
         let ud = luashim_newuserdata(L, MemoryLayout<UnsafeMutableRawPointer?>.size)!
         ud.assumingMemoryBound(to: UnsafeMutableRawPointer?.self).pointee = Unmanaged.passRetained(object).toOpaque()
         lua_rawgetp(L, luashim_registryindex(), key)
@@ -30,7 +31,7 @@ extension LuaStack {
 extension LuaRuntime {
     /// Creates the metatable of a retained userdata kind, registered under `name` and `key`, with
     /// `__gc` and `__metatable` set; leaves it on the stack for the caller's metamethods.
-    func newRetainedMetatable(_ name: String, key: UnsafeMutableRawPointer, shownAs: String) {
+    public func newRetainedMetatable(_ name: String, key: UnsafeMutableRawPointer, shownAs: String) {
         _ = luaL_newmetatable(L, name)
         lua_pushvalue(L, -1)
         lua_rawsetp(L, luashim_registryindex(), key)
@@ -51,7 +52,7 @@ extension LuaRuntime {
 
     /// `__index` looking `key` up in the method table stored under `methodsKey`; `fallback`
     /// handles keys that are not methods (pushes one value).
-    func setMethodIndex(
+    public func setMethodIndex(
         methodsKey: UnsafeMutableRawPointer, qualifiedName: String,
         fallback: @escaping (LuaStack) throws -> Void
     ) {
@@ -65,7 +66,7 @@ extension LuaRuntime {
     }
 
     /// Builds a method table with `fill`, stores it under `key` and `registryName`.
-    func openMethodTable(key: UnsafeMutableRawPointer, registryName: String, _ fill: () -> Void) {
+    public func openMethodTable(key: UnsafeMutableRawPointer, registryName: String, _ fill: () -> Void) {
         lua_createtable(L, 0, 32)
         fill()
         lua_pushvalue(L, -1)

@@ -18,6 +18,7 @@ extension LuaRuntime {
         openMaskingFunctions()
         openFitFunction()
         openMetricsLibrary()
+        openProgressLibrary()
         openDataLibrary()
         openModelsLibrary()
         openHelp()

@@ -25,6 +25,7 @@ public final class Session {
         runtime = try LuaRuntime(stdlibPath: stdlibPath)
         try runtime.run(Session.prettyPrinter, name: "=(pretty)")
         Display.install(in: runtime)
+        PlotLibrary.install(in: runtime)
         builtinGlobals = Set(globalNames())
     }
 

@@ -39,11 +39,11 @@ local function walk(prefix, sep, t)
     end
   end
 end
-for _, lib in ipairs{"tensor", "nn", "optim", "metrics"} do
+for _, lib in ipairs{"tensor", "nn", "optim", "metrics", "plot", "progress"} do
   T.ok(type(_G[lib]) == "table", "the " .. lib .. " library is loaded")
   walk(lib, ".", _G[lib] or {})
 end
-for _, kind in ipairs{"Tensor", "Module", "Optimizer", "HookHandle"} do
+for _, kind in ipairs{"Tensor", "Module", "Optimizer", "HookHandle", "Plot", "Progress"} do
   local methods = debug.getregistry()["tessera." .. kind .. ".methods"]
   T.ok(type(methods) == "table", "the " .. kind .. " method table is in the registry")
   walk(kind, ":", methods or {})
@@ -94,7 +94,7 @@ for _, fn in ipairs(functions) do
 end
 T.ok(help_text("Tensor"):find("Tensor:matmul - ", 1, true), "help(\"Tensor\") lists the methods")
 -- every other library and method table has a topic listing each of its functions
-for _, topic_name in ipairs{"nn", "optim", "metrics", "Module", "Optimizer", "HookHandle"} do
+for _, topic_name in ipairs{"nn", "optim", "metrics", "plot", "progress", "Module", "Optimizer", "HookHandle", "Plot", "Progress"} do
   local text = help_text(topic_name)
   if T.ok(text, "help(\"" .. topic_name .. "\") is a topic") then
     for _, fn in ipairs(functions) do
