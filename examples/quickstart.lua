@@ -93,9 +93,40 @@ local mlp = train(16, steps, 0.5)
 print(string.format("accuracy: 1 hidden unit %.3f, 16 hidden units %.3f", linear, mlp))
 
 -- %% [markdown]
+-- ## The same with `nn` and `nn.fit`
+-- Layers are modules with named parameters; `nn.fit` runs the training loop in Swift (forward,
+-- backward, optimizer step) and returns a history to plot. On a terminal it draws a progress
+-- bar; in a notebook it prints a few lines.
+
+-- %%
+tensor.manual_seed(seed)
+local model = nn.Sequential{nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 2)}
+print(model)
+local classes = labels:to("i64")
+local history = nn.fit{
+  model = model, optimizer = optim.AdamW(model, {lr = 0.05}), steps = fast and 30 or 300,
+  data = {{x = pts, y = classes}},
+  loss = function(m, batch) return nn.cross_entropy(m(batch.x), batch.y) end,
+  eval = function(m) return {accuracy = metrics.accuracy(m(pts), classes)} end, eval_every = fast and 10 or 50,
+}
+print(string.format("final loss %.4f, accuracy %.3f", history.loss[#history.loss], history.eval[#history.eval].accuracy))
+
+-- %% [markdown]
+-- A plot is a value like any other: `display(p)` (or `print(p)`) draws it with Unicode
+-- characters in a terminal and as an SVG image in a notebook; `p:save("loss.svg")` writes the file.
+
+-- %%
+local p = plot.line(history, {y = "loss", title = "nn.fit on the circle", xlabel = "step", ylabel = "cross-entropy", logy = true})
+display(p)
+
+-- %% [markdown]
 -- ## Where next
 -- - `help("nn")` lists the layers, losses and `nn.fit`, the training loop that runs in Swift;
 --   `help(nn.fit)` shows an example whose history displays as a table.
 -- - `help("tensor")` and `help("Tensor")` list the tensor functions and methods.
+-- - `help("models")`, `help("tokenizers")` and `help("data")`: pretrained checkpoints (after
+--   `scripts/fetch-assets`: MiniLM, SmolLM2, multilingual e5), their tokenizers, and CoNLL-U,
+--   text, TSV and JSONL corpora.
+-- - `help("plot")` for line, scatter, bar, histogram and heatmap plots.
 -- - In the REPL, `%help` lists the commands, and `%save session.ipynb` keeps what you did with
 --   its outputs.
