@@ -31,10 +31,11 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
         .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "LuaShim", dependencies: ["CLua"]),
         .target(name: "TesseraTensor", dependencies: ["CBLAS"], swiftSettings: release),
         .target(name: "TesseraNN", dependencies: ["TesseraTensor"], swiftSettings: release),
-        .target(name: "TesseraIO", dependencies: ["TesseraTensor", "TesseraNN"], swiftSettings: release),
+        .target(name: "TesseraIO", dependencies: ["TesseraTensor", "TesseraNN", "CZlib"], swiftSettings: release),
         .target(name: "TesseraMethods", dependencies: ["TesseraTensor", "TesseraNN", "TesseraIO"], swiftSettings: release),
         .target(
             name: "TesseraLua", dependencies: ["LuaShim", "CLua", "TesseraTensor", "TesseraNN", "TesseraIO", "TesseraMethods"],

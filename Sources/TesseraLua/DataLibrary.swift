@@ -77,7 +77,7 @@ extension LuaRuntime {
             "data",
             """
             data: datasets read from files (CoNLL-U treebanks, text lines or paragraphs, TSV and
-            bitext, JSON Lines). Files are read in chunks; a malformed line is an error naming
+            bitext, JSON Lines, SWORD Bible modules). Files are read in chunks; a malformed line is an error naming
             file:line. A dataset has #ds, ds[i] (1-based; nil past the end, so ipairs works),
             ds:iter(), and views that share its items: ds:shuffle(seed), ds:slice(i, j),
             ds:batches(n [, {bucket=true}]). See help("Dataset").
@@ -207,6 +207,39 @@ extension LuaRuntime {
             s.push(Dataset(.records(records), kind: "jsonl", source: path))
             return 1
         }
+        lib.def(
+            "sword", "data.sword(folder [, folder2])", "The verses of a SWORD zText Bible module; with two modules, the verses both have, aligned.",
+            details: """
+                folder holds a module's ot.bz* and nt.bz* files (scripts/fetch-assets puts the King James
+                Version in assets/bible/kjv and Reina-Valera 1909 in assets/bible/sparv). ds[i] is
+                {reference, text} (reference "Gen.1.1"; text without markup or notes), or with a
+                second module {reference, source, target}, for the verses with text in both.
+                """,
+            example: #"""
+                local dir = "assets/bible"
+                if io.open(dir .. "/kjv/ot.bzz") then
+                  local ds = data.sword(dir .. "/kjv", dir .. "/sparv")
+                  print(#ds, ds[1].reference, ds[1].source, ds[1].target)
+                else
+                  print("run scripts/fetch-assets to fetch the Bible modules")
+                end
+                """#
+        ) { s in
+            let fn = "data.sword"
+            let a = try s.checkString(1, fn)
+            if s.isNoneOrNil(2) {
+                let verses = try SwordZText.verses(folder: a)
+                s.push(Dataset(.rows(verses.map { [$0.reference, $0.text] }, names: ["reference", "text"]), kind: "sword", source: a))
+            } else {
+                let b = try s.checkString(2, fn)
+                let pairs = try SwordZText.aligned(a, b)
+                s.push(
+                    Dataset(
+                        .rows(pairs.map { [$0.reference, $0.source, $0.target] }, names: ["reference", "source", "target"]), kind: "sword",
+                        source: a + " + " + b))
+            }
+            return 1
+        }
         lua_setglobal(L, "data")
     }
 
@@ -275,7 +308,7 @@ extension LuaRuntime {
                 padding is needed; seed then shuffles the order of the batches, and max_tokens cuts
                 a batch when (its longest length) x (its size) would pass max_tokens. The length is
                 key(item) when key is a function, otherwise the number of words (of a sentence, a
-                text, or a row's first field); JSONL datasets need key.
+                text, or a row's last field); JSONL datasets need key.
                 """,
             example: example
                 + "for _, b in ipairs(ds:batches(1)) do print(#b, b[1].sent_id) end\nlocal buckets = ds:batches(2, {bucket = true, key = function(s) return #s.words end})\nprint(#buckets, #buckets[1])"

@@ -39,7 +39,7 @@ final class Dataset {
     let items: DatasetItems
     /// item indices (0-based) in the order this view shows them
     let order: [Int]
-    /// conllu, lines, paragraphs, tsv, bitext, jsonl
+    /// conllu, lines, paragraphs, tsv, bitext, jsonl, sword
     let kind: String
     /// where the items came from (a path, or two)
     let source: String
@@ -58,20 +58,20 @@ final class Dataset {
             switch items {
             case .sentences: "sentences"
             case .texts: kind == "paragraphs" ? "paragraphs" : "lines"
-            case .rows: kind == "bitext" ? "pairs" : "rows"
+            case .rows: kind == "bitext" ? "pairs" : kind == "sword" ? "verses" : "rows"
             case .records: "records"
             }
         return "Dataset(\(kind), \(order.count) \(unit), \(source))"
     }
 
     /// The default bucketing length of item i: words of a sentence, whitespace-separated words of
-    /// a text or of a row's first column; nil for records (which need a key function).
+    /// a text or of a row's last column (a bitext's target, a verse's text); nil for records (which need a key function).
     func length(_ i: Int) -> Int? {
         func words(_ s: String) -> Int { s.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).count }
         switch items {
         case .sentences(let a): return a[i].words.count
         case .texts(let a): return words(a[i])
-        case .rows(let a, _): return words(a[i].first ?? "")
+        case .rows(let a, _): return words(a[i].last ?? "")
         case .records: return nil
         }
     }

@@ -220,5 +220,19 @@ else
   print("skipped: " .. turkish .. " is absent (run scripts/fetch-assets)")
 end
 
+local bible = (os.getenv("TESSERA_ASSETS") or (here .. "/assets")) .. "/bible"
+if io.open(bible .. "/kjv/ot.bzz") then
+  local kjv = data.sword(bible .. "/kjv")
+  T.eq({#kjv, kjv[1].reference, kjv[-1].reference}, {31102, "Gen.1.1", "Rev.22.21"}, "KJV: every verse of its versification")
+  T.eq(kjv[1].text, "In the beginning God created the heaven and the earth.", "verse text without markup")
+  local pairs_en_es = data.sword(bible .. "/kjv", bible .. "/sparv")
+  T.ok(#pairs_en_es > 31000, #pairs_en_es .. " aligned English-Spanish verses")
+  T.eq(pairs_en_es[1].target, "EN el principio crió Dios los cielos y la tierra.", "Reina-Valera Gen.1.1")
+  T.eq(#pairs_en_es:batches(64, {bucket = true}), math.ceil(#pairs_en_es / 64), "verses bucket by the target's words")
+else
+  print("skipped: " .. bible .. " is absent (run scripts/fetch-assets)")
+end
+T.raises(function() data.sword("/no/such/module") end, "/no/such/module/ot.bzs", "missing module")
+
 for _, p in ipairs{conllu, text, tsv, ragged, en, es, short, jsonl, badjson, notobject} do os.remove(p) end
 T.summary()

@@ -3,7 +3,7 @@
 # source is newer than the binary.
 
 TESSERA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-TESSERA_PACKAGES="libopenblas-dev liblua5.4-dev libreadline-dev"
+TESSERA_PACKAGES="libopenblas-dev liblua5.4-dev libreadline-dev zlib1g-dev"
 
 tessera_find_swift() {
     if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
