@@ -59,10 +59,10 @@ public enum SafetensorsDType: String, CaseIterable, Sendable {
             )
         Parallel.forRanges(count, grain: 1 << 18) { r in
             switch self {
-            case .F16: for i in r { f[i] = floatFromHalfBits(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
+            case .F16: for i in r { f[i] = halfToFloat(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
             case .BF16: for i in r { f[i] = floatFromBFloat16Bits(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
             case .F8_E4M3: for i in r { f[i] = float8E4M3Table[Int(src.load(fromByteOffset: i, as: UInt8.self))] }
-            case .F8_E5M2: for i in r { f[i] = floatFromHalfBits(UInt16(src.load(fromByteOffset: i, as: UInt8.self)) << 8) }
+            case .F8_E5M2: for i in r { f[i] = halfToFloat(UInt16(src.load(fromByteOffset: i, as: UInt8.self)) << 8) }
             case .I16: for i in r { i32[i] = Int32(src.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self)) }
             case .I8: for i in r { i32[i] = Int32(src.load(fromByteOffset: i, as: Int8.self)) }
             case .U16: for i in r { i32[i] = Int32(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }

@@ -224,6 +224,13 @@ final class GGUFTests: XCTestCase {
         try check(.q6_K, blocks, values, cols: 512)
     }
 
+    func testBranchlessHalfConversionIsExact() {
+        for h in 0...UInt16.max {
+            let a = halfToFloat(h), b = floatFromHalfBits(h)
+            XCTAssertTrue(a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN), "half bits \(h)")
+        }
+    }
+
     func testDequantizeElementTypes() throws {
         let x: [Float] = [0, 1.5, -2, 1e-3]
         try check(.f32, x.flatMap { withUnsafeBytes(of: $0) { Array($0) } }, x, cols: 4)

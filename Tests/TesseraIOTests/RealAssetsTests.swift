@@ -56,16 +56,16 @@ final class RealAssetsTests: XCTestCase {
         for t in f.tensors { types[t.type.name, default: 0] += 1 }
         XCTAssertEqual(types, ["Q4_1": 210, "F32": 61, "Q8_0": 1])
         XCTAssertEqual(try f.info("token_embd.weight").shape, [49152, 576])
-        var all = 0
-        let load = try seconds { for t in f.tensors { all += try f.tensor(t.name).numel } }
-        XCTAssertEqual(all, 134_515_008)
+        XCTAssertEqual(f.tensors.reduce(0) { $0 + $1.elementCount }, 134_515_008)
+        // one layer dequantised (all of them take seconds in a debug build; the benchmark times that)
+        let load = try seconds { for t in f.tensors where t.name.hasPrefix("blk.0.") { XCTAssertEqual(try f.tensor(t.name).numel, t.elementCount) } }
         // a Q4_1 weight through QuantizedMatrix equals its dequantised tensor
         let w = try f.quantizedMatrix("blk.0.ffn_down.weight")
         XCTAssertEqual([w.rows, w.columns], [576, 1536])
         XCTAssertEqual(try w.dequantized().toArray(Float.self), try f.tensor("blk.0.ffn_down.weight").toArray(Float.self))
         let norm = try f.tensor("blk.0.attn_norm.weight").toArray(Float.self)
         XCTAssertTrue(norm.allSatisfy { $0.isFinite })
-        print("SmolLM2 GGUF: \(f.metadataKeys.count) metadata keys, \(types), open \(Int(open * 1000)) ms, dequantise all \(Int(load * 1000)) ms")
+        print("SmolLM2 GGUF: \(f.metadataKeys.count) metadata keys, \(types), open \(Int(open * 1000)) ms, dequantise layer 0 \(Int(load * 1000)) ms")
         print("metadata keys: \(f.metadataKeys.joined(separator: ", "))")
     }
 
