@@ -21,6 +21,7 @@ extension LuaRuntime {
         openProgressLibrary()
         openDataLibrary()
         openModelsLibrary()
+        openSFTLibrary()
         openWeightsLibraries()
         openHelp()
     }

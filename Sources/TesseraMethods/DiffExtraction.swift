@@ -8,7 +8,7 @@ extension SparseDiff {
     /// The diff tuned - base over the float tensors both hold with the same shape (or those
     /// `maskable` patterns select). `k`: keep exactly the K largest changes; nil keeps every
     /// entry that changed. Tensors selected by `head` patterns are stored densely from `tuned`.
-    /// Unchanged tensors outside the diff fingerprint the base.
+    /// The compared base tensors fingerprint the base.
     public static func extract(
         base: [String: Tensor], tuned: [String: Tensor], k: Int? = nil, density: Double? = nil, maskable: [String]? = nil,
         head: [String] = [], kind: SparseDiffKind = .other, baseName: String = "extracted"
@@ -51,15 +51,14 @@ extension SparseDiff {
             chosen = keys.map { key in (0..<key.count).filter { key.key($0) > 1 }.map(Int64.init) }
         }
         var params: [String: ParameterDiff] = [:]
-        var untouched: [(name: String, tensor: Tensor)] = []
         for (c, positions) in zip(compared, chosen) {
             let pt = c.tuned.pointer(Float.self), pb = c.base.pointer(Float.self)
             params[c.name] = ParameterDiff(unchecked: c.base.shape, positions, positions.map { pt[Int($0)] - pb[Int($0)] })
-            if positions.isEmpty && (0..<c.base.numel).allSatisfy({ pt[$0] == pb[$0] }) { untouched.append((c.name, base[c.name]!)) }
         }
         params = params.filter { !$0.value.indices.isEmpty }
         return try SparseDiff(
-            parameters: params, heads: heads, base: BaseIdentity(name: baseName, fingerprint: BaseIdentity.fingerprint(of: untouched)),
+            parameters: params, heads: heads,
+            base: BaseIdentity(name: baseName, fingerprint: BaseIdentity.fingerprint(of: compared.map { ($0.name, $0.base) })),
             kind: kind, k: budget, maskableCount: total, training: ["method": "extracted"])
     }
 }

@@ -118,8 +118,9 @@ public final class LotteryTicketTrainer {
         for (_, t) in trainable { snapshot[ObjectIdentifier(t)] = try t.detach().clone() }
         theta0 = snapshot
         totalParameters = model.parameterCount
-        let untouched = model.namedParameters().filter { !$0.tensor.requiresGrad }
-        base = BaseIdentity(name: options.baseName ?? model.typeName, fingerprint: BaseIdentity.fingerprint(of: untouched))
+        // the base: frozen and maskable parameters (a head is new, not part of it)
+        let baseTensors = model.namedParameters().filter { !$0.tensor.requiresGrad || chosenNames.contains($0.name) }
+        base = BaseIdentity(name: options.baseName ?? model.typeName, fingerprint: BaseIdentity.fingerprint(of: baseTensors))
     }
 
     /// number of maskable entries (the density's denominator)
@@ -208,8 +209,8 @@ public final class LotteryTicketTrainer {
     }
 
     /// The trained SFT: θ - θ0 at the chosen positions (deltas above `dropBelow`), and the
-    /// dense head unless this is a language SFT.
-    public func diff() throws -> SparseDiff {
+    /// dense head unless this is a language SFT. `notes` add to its training record.
+    public func diff(notes: [String: String] = [:]) throws -> SparseDiff {
         var params: [String: ParameterDiff] = [:]
         for (name, t) in maskable {
             guard let start = theta0[ObjectIdentifier(t)] else { continue }
@@ -229,10 +230,11 @@ public final class LotteryTicketTrainer {
             for (name, t) in dense { heads[name] = try t.detach().clone() }
         }
         let o = options
-        let training = [
+        var training = [
             "method": o.selection == .random ? "random-mask sft" : "lt-sft", "lr": "\(o.lr)", "weight_decay": "\(o.weightDecay)",
             "l1_full": "\(o.l1Full)", "l1_sparse": "\(o.l1Sparse)", "iterations": "\(o.iterations)",
         ]
+        training.merge(notes) { _, note in note }
         return try SparseDiff(
             parameters: params, heads: heads, base: base, kind: kind, k: k, maskableCount: maskableCount, training: training)
     }

@@ -36,7 +36,7 @@ extension SparseDiff {
             "maskable_count": String(maskableCount),
             "base_name": base.name,
             "base_hash": hex(base.hash),
-            "base_fingerprint": object(base.fingerprint.map { ($0.key, hex($0.value)) }),
+            "base_fingerprint": object(base.fingerprint.map { ($0.key, $0.value.map(hex32).joined()) }),
             "shapes": "{" + shapes.joined(separator: ",") + "}",
             "training": object(training.map { ($0.key, $0.value) }),
         ]
@@ -77,10 +77,12 @@ extension SparseDiff {
                 throw bad("unexpected tensor '\(key)'")
             }
         }
-        var fingerprint: [String: UInt64] = [:]
+        var fingerprint: [String: [UInt32]] = [:]
         for (name, value) in try parseObject(meta["base_fingerprint"] ?? "{}", bad) {
-            guard let s = value.string, let h = UInt64(s, radix: 16) else { throw bad("base_fingerprint of '\(name)' is malformed") }
-            fingerprint[name] = h
+            let chars = Array(value.string ?? "-")
+            let words = stride(from: 0, to: chars.count, by: 8).map { UInt32(String(chars[$0..<min($0 + 8, chars.count)]), radix: 16) }
+            guard chars.count % 8 == 0, words.allSatisfy({ $0 != nil }) else { throw bad("base_fingerprint of '\(name)' is malformed") }
+            fingerprint[name] = words.compactMap { $0 }
         }
         var training: [String: String] = [:]
         for (key, value) in try parseObject(meta["training"] ?? "{}", bad) { training[key] = value.string ?? "" }
@@ -88,6 +90,12 @@ extension SparseDiff {
             parameters: params, heads: heads, base: BaseIdentity(name: meta["base_name"] ?? "?", fingerprint: fingerprint),
             kind: kind, k: k, maskableCount: maskable, training: training)
     }
+}
+
+/// 8 hex digits
+private func hex32(_ x: UInt32) -> String {
+    let s = String(x, radix: 16)
+    return String(repeating: "0", count: 8 - s.count) + s
 }
 
 /// the members of a JSON object held in a metadata string

@@ -90,7 +90,7 @@ func randomDiff(_ m: Holder, seed: UInt64, nnz: Int, kind: SparseDiffKind = .oth
         let m = try holder(seed: 5)
         let d = try SparseDiff(
             parameters: try randomDiff(m, seed: 6, nnz: 11).parameters, heads: ["norm": Tensor.randn([7])],
-            base: BaseIdentity(name: "holder", fingerprint: ["x": 42]), kind: .task, k: 30, maskableCount: 102,
+            base: BaseIdentity(name: "holder", fingerprint: ["x": [42, 7]]), kind: .task, k: 30, maskableCount: 102,
             training: ["lr": "0.01"])
         let path = NSTemporaryDirectory() + "sft-roundtrip-\(getpid()).safetensors"
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -128,7 +128,7 @@ func randomDiff(_ m: Holder, seed: UInt64, nnz: Int, kind: SparseDiffKind = .oth
         try d.apply(to: tuned)
         let all = try SparseDiff.extract(base: base.stateDict(), tuned: tuned.stateDict())
         #expect(all.nnz == 30)
-        #expect(all.base.fingerprint.keys.sorted() == ["norm"])
+        #expect(all.base.fingerprint.keys.sorted() == ["cube", "matrix", "norm"])
         let top = try SparseDiff.extract(base: base.stateDict(), tuned: tuned.stateDict(), k: 7)
         #expect(top.nnz == 7 && top.k == 7)
         #expect(try d.topK(7).nnz == 7)

@@ -39,11 +39,11 @@ local function walk(prefix, sep, t)
     end
   end
 end
-for _, lib in ipairs{"tensor", "nn", "optim", "metrics", "plot", "progress"} do
+for _, lib in ipairs{"tensor", "nn", "optim", "metrics", "plot", "progress", "sft"} do
   T.ok(type(_G[lib]) == "table", "the " .. lib .. " library is loaded")
   walk(lib, ".", _G[lib] or {})
 end
-for _, kind in ipairs{"Tensor", "Module", "Optimizer", "HookHandle", "Plot", "Progress"} do
+for _, kind in ipairs{"Tensor", "Module", "Optimizer", "HookHandle", "Plot", "Progress", "SparseDiff"} do
   local methods = debug.getregistry()["tessera." .. kind .. ".methods"]
   T.ok(type(methods) == "table", "the " .. kind .. " method table is in the registry")
   walk(kind, ":", methods or {})
