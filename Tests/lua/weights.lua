@@ -106,6 +106,39 @@ write(gpath, gguf_bytes(3):sub(1, 120))
 T.raises(function() gguf.open(gpath) end, "gguf.open: " .. gpath .. ": metadata 'tokens' claims 2 elements", "truncated header")
 os.remove(gpath)
 
+-- random arguments: every call either works or raises a string error naming the function
+local good_st, good_gguf, garbage = tmp(), tmp(), tmp()
+safetensors.save(good_st, {a = tensor.ones(2)})
+write(good_gguf, gguf_bytes(3))
+write(garbage, string.rep("\255", 100))
+local paths = {"/nonexistent/x", "/", "/dev/null", garbage, good_st, good_gguf, 5, {}, nil, true}
+local values = {nil, 1, "F16", {}, {a = tensor.ones(1)}, {a = 1}, {[1] = tensor.ones(1)}, {dtypes = {a = "F16"}}, {dtypes = 3}, tensor.ones(2)}
+local seed = 7
+local function pick(t) seed = (seed * 1103515245 + 12345) % 2147483648; return t[1 + seed % 10] end
+local fns = {
+  {"safetensors.load", safetensors.load}, {"safetensors.metadata", safetensors.metadata}, {"safetensors.list", safetensors.list},
+  {"gguf.open", gguf.open},
+}
+local fuzz_errors, fuzz_calls = 0, 0
+for _ = 1, 60 do
+  for _, f in ipairs(fns) do
+    local ok, err = pcall(f[2], pick(paths), pick(values))
+    fuzz_calls = fuzz_calls + 1
+    if not ok then
+      fuzz_errors = fuzz_errors + 1
+      if type(err) ~= "string" or not err:find(f[1], 1, true) then T.ok(false, f[1] .. " raised " .. tostring(err)) end
+    end
+  end
+  -- saves go only to a temporary file or a missing folder
+  local ok, err = pcall(safetensors.save, pick{good_st, "/nonexistent/y", good_st, 3, good_st, "/nonexistent/y", good_st, nil, good_st, {}}, pick(values), pick(values), pick(values))
+  if not ok and (type(err) ~= "string" or not err:find("safetensors.save", 1, true)) then T.ok(false, "safetensors.save raised " .. tostring(err)) end
+  local g = gguf.open(good_gguf)
+  ok, err = pcall(g.tensor, pick{g, g, 1, "w", g, nil, g, {}, g, g}, pick{"w", "q", 1, nil, "zz", {}, "w", "q", true, "w"})
+  if not ok and (type(err) ~= "string" or not err:find("GGUF:tensor", 1, true)) then T.ok(false, "GGUF:tensor raised " .. tostring(err)) end
+end
+T.ok(fuzz_errors > 0 and fuzz_errors < fuzz_calls, fuzz_calls .. " random calls, " .. fuzz_errors .. " errors, process alive")
+for _, p in ipairs{good_st, good_gguf, garbage} do os.remove(p) end
+
 -- the help examples of these libraries run
 for _, name in ipairs{"safetensors.load", "safetensors.save", "safetensors.metadata", "safetensors.list", "gguf.open", "GGUF:tensor", "GGUF:info"} do
   local out = {}
