@@ -84,7 +84,26 @@ def reference(group, name):
         }
         bytes_per, fn = fns[op]
         return bytes_per * n / median_time(fn) / 1e9
+    if group == "tokenize":
+        return tokenize_reference(name)
     return None
+
+
+_tokenize_rows = None
+
+
+def tokenize_reference(name):
+    """HF tokenizers' figure for a `tokenize` row (scripts/bench_tokenize_reference.py, run once
+    with $TESSERA_HF_PYTHON, or this Python if it has `tokenizers`); None without one"""
+    global _tokenize_rows
+    if _tokenize_rows is None:
+        _tokenize_rows = {}
+        python = os.environ.get("TESSERA_HF_PYTHON", sys.executable)
+        if subprocess.run([python, "-c", "import tokenizers"], capture_output=True).returncode == 0:
+            script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_tokenize_reference.py")
+            out = subprocess.run([python, script], check=True, capture_output=True, text=True).stdout
+            _tokenize_rows = {r["name"]: r["value"] for r in map(json.loads, out.splitlines())}
+    return _tokenize_rows.get(name)
 
 
 def lua_rows(tessera):

@@ -23,6 +23,7 @@ extension LuaRuntime {
         openModelsLibrary()
         openSFTLibrary()
         openWeightsLibraries()
+        openTokenizersLibrary()
         openHelp()
     }
 

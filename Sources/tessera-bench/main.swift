@@ -220,6 +220,7 @@ do {
     if all || groups.contains("elementwise") { try benchElementwise() }
     if all || groups.contains("autograd") { try benchAutograd() }
     if groups.contains("io") { try benchIO() }
+    if groups.contains("tokenize") { try benchTokenize() }
     if groups.contains("models") { try benchModels() }
     // train (all three rows) or train-bert, train-minilm, train-decoder (one row, for peak memory)
     let trainRows = Set(groups.compactMap { g in g == "train" ? "all" : g.hasPrefix("train-") ? String(g.dropFirst(6)) : nil })
