@@ -294,6 +294,9 @@ extension LuaRuntime {
         reduction("mean", "Mean.") { try $0.mean(dims: $1, keepDim: $2) }
         reduction("var", "Unbiased variance (divides by n - 1, as torch.var).") { try $0.variance(dims: $1, keepDim: $2) }
         reduction("std", "Unbiased standard deviation.") { try $0.variance(dims: $1, keepDim: $2).sqrt() }
+        reduction("norm", "Euclidean (L2) norm, √Σx² (for cosine similarities: a / a:norm()).") {
+            try $0.square().sum(dims: $1, keepDim: $2).sqrt()
+        }
         reduction("logsumexp", "log Σ exp(x), computed stably.") { try $0.logsumexp(dims: $1 ?? Array(0..<$0.rank), keepDim: $2) }
         for (name, largest) in [("max", true), ("min", false)] {
             m.def(

@@ -15,7 +15,7 @@ end
 local function ids(t) return tensor.from({t}, {dtype = "i64"}) end
 local function mean_pooled(h)
   local e = h:mean(1)
-  return e / (e * e):sum():sqrt()
+  return e / e:norm()
 end
 
 -- all-MiniLM-L6-v2: the sentence-transformers model card's pair
