@@ -161,6 +161,7 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(fixed.attentionMask, [[1, 1, 1, 0, 0, 0]])
         XCTAssertThrowsError(try tok.batch(["a", "a b"], padding: nil))
         XCTAssertThrowsError(try tok.batch(["a"], maxLength: 0))
+        XCTAssertThrowsError(try tok.batch(["a"], maxLength: 1 << 40, padToMaxLength: true))
     }
 
     func testWordPieceDetails() throws {
@@ -190,6 +191,13 @@ final class TokenizerTests: XCTestCase {
         XCTAssertThrowsError(try load(#"{"model": {"type": "Unigram", "vocab": [["a", -1]], "unk_id": 5}}"#))
         XCTAssertThrowsError(try load(#"{"model": {"type": "BPE", "vocab": {"a": -3}, "merges": []}}"#))
         XCTAssertThrowsError(try load(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "normalizer": {"type": "Magic"}}"#))
+        XCTAssertThrowsError(try load(#"{"model": {"type": "BPE", "vocab": {"a": 99999999999}, "merges": []}}"#))
+        let bpe = #"{"type": "BPE", "vocab": {"a": 0}, "merges": []}"#
+        XCTAssertThrowsError(try load(#"{"model": \#(bpe), "added_tokens": [{"id": 5000000000, "content": "x"}]}"#))
+        XCTAssertThrowsError(try load(#"{"model": \#(bpe), "pre_tokenizer": {"type": "Metaspace", "replacement": ""}}"#))
+        XCTAssertThrowsError(
+            try load(
+                #"{"model": \#(bpe), "post_processor": {"type": "BertProcessing", "cls": ["a", -1], "sep": ["a", 0]}}"#))
         XCTAssertThrowsError(try Tokenizer.load(path: "/nonexistent/tokenizer.json"))
         XCTAssertThrowsError(try Tokenizer.bytePairEncoding(tokens: ["a"], merges: ["ab"]))
         XCTAssertThrowsError(try Tokenizer.bytePairEncoding(tokens: ["a"], merges: [], preTokenizer: "mystery"))

@@ -51,6 +51,7 @@ public final class Tokenizer: @unchecked Sendable {
     public var modelMaxLength: Int?
     private let specialIDs: Set<Int>
     private let addedByID: [Int: String]
+    private let addedByContent: [String: Int]
 
     init(
         kind: String, model: any TokenizationModel, normalizer: (any TextNormalizer)?, preTokenizer: (any PreTokenizer)?,
@@ -68,6 +69,7 @@ public final class Tokenizer: @unchecked Sendable {
         self.modelMaxLength = modelMaxLength
         specialIDs = Set(addedTokens.filter(\.special).map(\.id))
         addedByID = Dictionary(addedTokens.map { ($0.id, $0.content) }, uniquingKeysWith: { a, _ in a })
+        addedByContent = Dictionary(addedTokens.map { ($0.content, $0.id) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// ids (0-based, as the model numbers them) of `text`, with the post-processor's special
@@ -147,7 +149,9 @@ public final class Tokenizer: @unchecked Sendable {
         _ texts: [String], maxLength: Int? = nil, padding: PaddingSide? = .right, padToMaxLength: Bool = false, truncation: Bool = true,
         addSpecialTokens: Bool = true
     ) throws -> BatchEncoding {
-        if let maxLength, maxLength < 1 { throw TokenizerError.invalidArgument("max_length must be at least 1, got \(maxLength)") }
+        if let maxLength, maxLength < 1 || maxLength > 1 << 24 {
+            throw TokenizerError.invalidArgument("max_length must lie in [1, 2^24], got \(maxLength)")
+        }
         let limit = truncation ? maxLength : nil
         var rows: [[Int]] = []
         rows.reserveCapacity(texts.count)
@@ -181,8 +185,7 @@ public final class Tokenizer: @unchecked Sendable {
     public var vocabularySize: Int { max(model.vocabulary.size, (addedByID.keys.max() ?? -1) + 1) }
 
     public func tokenToID(_ token: String) -> Int? {
-        if let a = added.tokens.first(where: { $0.content == token }) { return a.id }
-        return model.vocabulary.id(token)
+        addedByContent[token] ?? model.vocabulary.id(token)
     }
 
     public func idToToken(_ id: Int) -> String? { addedByID[id] ?? model.vocabulary.token(id) }

@@ -80,10 +80,16 @@ extension Tokenizer {
                 lstrip: try a.bool("lstrip", default: false), rstrip: try a.bool("rstrip", default: false),
                 singleWord: try a.bool("single_word", default: false), normalized: try a.bool("normalized", default: false))
         }
+        for a in added where a.id < 0 || a.id >= maxTokenID {
+            throw TokenizerError.malformed("added token \(a.content.debugDescription) has id \(a.id)")
+        }
         let normalizer = try root.has("normalizer") ? readNormalizer(try root.object("normalizer")) : nil
         let pre = try root.has("pre_tokenizer") ? readPreTokenizer(try root.object("pre_tokenizer")) : nil
         let post = try root.has("post_processor") ? readPostProcessor(try root.object("post_processor")) : (PostProcessor.none, nil)
         let decoder = try root.has("decoder") ? readDecoder(try root.object("decoder")) : nil
+        for id in post.0.prefix + post.0.suffix where id < 0 || id >= maxTokenID {
+            throw TokenizerError.malformed("post_processor: special token id \(id) out of range")
+        }
         let lookup: (String) -> Int? = { t in added.first { $0.content == t }?.id ?? model.vocabulary.id(t) }
         var special = SpecialTokenIDs(unk: model.unknownID)
         special.cls = post.1?.cls ?? lookup("[CLS]") ?? lookup("<s>")
@@ -221,8 +227,10 @@ extension Tokenizer {
             return ByteLevelPreTokenizer(
                 addPrefixSpace: try p.bool("add_prefix_space", default: true), useRegex: try p.bool("use_regex", default: true))
         case "Metaspace":
+            let replacement = try p.optionalString("replacement") ?? "\u{2581}"
+            guard replacement.count == 1 else { throw TokenizerError.malformed("\(p.path).replacement is not one character") }
             return MetaspacePreTokenizer(
-                replacement: try p.optionalString("replacement") ?? "\u{2581}", prependScheme: try prependScheme(p),
+                replacement: replacement, prependScheme: try prependScheme(p),
                 split: try p.bool("split", default: true))
         case "Split":
             let pattern = try p.pattern("pattern")

@@ -1,6 +1,9 @@
 // Vocabulary: a model's tokens by id and ids by token bytes. Ids may have gaps (reduced
 // vocabularies keep their original numbers); a gap has no token.
 
+/// Ids must be below this: vocabularies are dense arrays, and real ones stay far below (256k).
+let maxTokenID = 1 << 24
+
 struct Vocabulary: Sendable {
     /// token of each id, nil for an id without one
     private(set) var tokens: [String?] = []
@@ -20,7 +23,7 @@ struct Vocabulary: Sendable {
     }
 
     mutating func add(_ token: String, _ id: Int) throws {
-        guard id >= 0, id < Int(Int32.max) else { throw TokenizerError.malformed("token \(token.debugDescription) has id \(id)") }
+        guard id >= 0, id < maxTokenID else { throw TokenizerError.malformed("token \(token.debugDescription) has id \(id)") }
         if id >= tokens.count { tokens += [String?](repeating: nil, count: id + 1 - tokens.count) }
         tokens[id] = token
         table.insert(token, Int32(id))
