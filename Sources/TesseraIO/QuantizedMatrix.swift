@@ -49,9 +49,11 @@ public final class QuantizedMatrix {
     public var bytes: [UInt8] { Array(UnsafeRawBufferPointer(start: data, count: byteCount)) }
 
     /// Dequantises rows [rowRange] and columns [columnRange] (whole blocks) into dst, row r of the
-    /// range at dst + (r - rowRange.lowerBound)·leadingDimension. Large ranges use both cores.
+    /// range at dst + (r - rowRange.lowerBound)·leadingDimension. Large ranges use both cores
+    /// unless `parallel` is false.
     public func dequantize(
-        rows rowRange: Range<Int>, columns columnRange: Range<Int>? = nil, into dst: UnsafeMutablePointer<Float>, leadingDimension: Int? = nil
+        rows rowRange: Range<Int>, columns columnRange: Range<Int>? = nil, into dst: UnsafeMutablePointer<Float>, leadingDimension: Int? = nil,
+        parallel: Bool = true
     )
         throws
     {
@@ -68,7 +70,7 @@ public final class QuantizedMatrix {
         let (type, data, rowBytes, r0) = (type, data, rowBytes, rowRange.lowerBound)
         let firstBlock = cols.lowerBound / be, blocks = cols.count / be
         let grainRows = Swift.max(1, Dequantize.grain / Swift.max(1, cols.count))
-        Parallel.forRanges(rowRange.count, grain: grainRows) { rr in
+        Parallel.forRanges(rowRange.count, grain: parallel ? grainRows : Int.max) { rr in
             for i in rr {
                 let src = data + (r0 + i) * rowBytes + firstBlock * type.blockBytes
                 Dequantize.blocksUnchecked(type, src, 0..<blocks, dst + i * ld)
@@ -90,7 +92,8 @@ public final class QuantizedMatrix {
     func defaultTileRows() -> Int { Swift.min(rows, Swift.max(128, (1 << 18) / Swift.max(1, columns)) / 16 * 16) }
 
     /// y = x W^T, the Linear product: x (..., columns) -> (..., rows). W is dequantised one tile of
-    /// rows at a time into a reused buffer; each tile is one sgemm into its columns of y.
+    /// rows at a time into a reused buffer; each tile is one sgemm into its columns of y. Tiles
+    /// dequantise on the calling thread: tens of microseconds, while sgemm's threads hold the cores.
     public func matmulTransposed(_ x: Tensor, tileRows: Int? = nil) throws -> Tensor {
         let fn = "quantized_matmul"
         guard x.rank >= 1, x.shape[x.rank - 1] == columns else {
@@ -108,7 +111,7 @@ public final class QuantizedMatrix {
         let pa = a.pointer(Float.self), po = out.mutablePointer(Float.self)
         for r0 in stride(from: 0, to: rows, by: tile) {
             let t = Swift.min(tile, rows - r0)
-            try dequantize(rows: r0..<(r0 + t), into: scratch)
+            try dequantize(rows: r0..<(r0 + t), into: scratch, parallel: false)
             // y[:, r0..<r0+t] (m, t) = x (m, K) @ tile^T (K, t)
             cblas_sgemm(
                 CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(t), Int32(columns), 1, pa, Int32(columns), scratch, Int32(columns), 0,
@@ -136,7 +139,7 @@ public final class QuantizedMatrix {
         let pa = a.pointer(Float.self), po = out.mutablePointer(Float.self)
         for r0 in stride(from: 0, to: rows, by: tile) {
             let t = Swift.min(tile, rows - r0)
-            try dequantize(rows: r0..<(r0 + t), into: scratch)
+            try dequantize(rows: r0..<(r0 + t), into: scratch, parallel: false)
             // y (m, K) += g[:, r0..<r0+t] (m, t) @ tile (t, K)
             cblas_sgemm(
                 CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(columns), Int32(t), 1, pa + r0, Int32(rows), scratch, Int32(columns), 1,

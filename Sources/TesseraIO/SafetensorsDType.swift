@@ -78,21 +78,22 @@ public enum SafetensorsDType: String, CaseIterable, Sendable {
         return out
     }
 
-    /// The bytes of contiguous tensor `t` as this type; throws when `t`'s dtype cannot be stored
-    /// as it or an integer does not fit.
-    func encode(_ t: Tensor, name: String) throws -> [UInt8] {
+    /// The bytes of tensor `t` as this type (the tensor itself when it already holds them
+    /// contiguously); throws when `t`'s dtype cannot be stored as it or an integer does not fit.
+    func encode(_ t: Tensor, name: String) throws -> EncodedBytes {
         let bad = { (why: String) in TensorError("safetensors.save", "tensor '\(name)' (\(t.dtype)) cannot be saved as \(self.rawValue): \(why)") }
         guard t.dtype.isFloatingPoint == isFloatingPoint || (self == .BOOL && t.dtype != .f32 && t.dtype != .f64) else {
             throw bad(isFloatingPoint ? "integers are saved as integer types" : "floating-point values are saved as F64, F32, F16 or BF16")
         }
         if self == .F8_E4M3 || self == .F8_E5M2 { throw bad("8-bit floats are read, not written") }
         let n = t.numel
-        if n == 0 { return [] }
+        if n == 0 { return .bytes([]) }
         if t.dtype.isFloatingPoint {
             let x = try t.to(self == .F64 ? .f64 : .f32).contiguous()
-            if self == .F16 || self == .BF16 { return try x.toHalf(self == .F16 ? .f16 : .bf16).withUnsafeBytes { Array($0) } }
-            return Array(UnsafeRawBufferPointer(start: x.storage.base + x.offset * x.dtype.size, count: n * size))
+            if self == .F16 || self == .BF16 { return .bytes(try x.toHalf(self == .F16 ? .f16 : .bf16).withUnsafeBytes { Array($0) }) }
+            return .tensor(x)
         }
+        if self == SafetensorsDType.natural(for: t.dtype) { return .tensor(try t.contiguous()) }
         var out = [UInt8](repeating: 0, count: n * size)
         let x = try t.to(.i64).contiguous()
         let v = x.pointer(Int64.self)
@@ -121,7 +122,28 @@ public enum SafetensorsDType: String, CaseIterable, Sendable {
                 }
             }
         }
-        return out
+        return .bytes(out)
+    }
+}
+
+/// What a tensor is saved as: encoded bytes, or a contiguous tensor whose storage already holds
+/// them (written straight from memory, so saving a model does not hold a second copy of it).
+enum EncodedBytes {
+    case bytes([UInt8])
+    case tensor(Tensor)
+
+    var count: Int {
+        switch self {
+        case .bytes(let b): return b.count
+        case .tensor(let t): return t.numel * t.dtype.size
+        }
+    }
+
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        switch self {
+        case .bytes(let b): return try b.withUnsafeBytes(body)
+        case .tensor(let t): return try body(UnsafeRawBufferPointer(start: t.storage.base + t.offset * t.dtype.size, count: count))
+        }
     }
 }
 

@@ -36,7 +36,7 @@ public enum Safetensors {
             header += "},"
         }
         var offset = 0
-        var blobs: [[UInt8]] = []
+        var blobs: [EncodedBytes] = []
         for (k, item) in order.enumerated() {
             guard let t = tensors[item.name] else { continue }
             let bytes = try item.type.encode(t, name: item.name)
@@ -53,12 +53,12 @@ public enum Safetensors {
         headerBytes += [UInt8](repeating: 0x20, count: (8 - headerBytes.count % 8) % 8)
         var lengthBytes = [UInt8](repeating: 0, count: 8)
         withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { lengthBytes = Array($0) }
-        try writeAtomically(path, [lengthBytes, headerBytes] + blobs)
+        try writeAtomically(path, [.bytes(lengthBytes), .bytes(headerBytes)] + blobs)
     }
 
     /// Writes `parts` one after another to a temporary file beside `path`, syncs it and renames it
     /// over `path`; on failure the temporary file is removed and `path` is untouched.
-    static func writeAtomically(_ path: String, _ parts: [[UInt8]]) throws {
+    static func writeAtomically(_ path: String, _ parts: [EncodedBytes]) throws {
         let temp = path + ".tmp-\(getpid())"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw WeightsFileError(path, "cannot create \(temp): \(String(cString: strerror(errno)))") }
@@ -69,7 +69,7 @@ public enum Safetensors {
         do {
             defer { close(fd) }
             for part in parts {
-                try part.withUnsafeBytes { buf in
+                try part.withBytes { buf in
                     var done = 0
                     while done < buf.count {
                         let n = write(fd, buf.baseAddress! + done, buf.count - done)
