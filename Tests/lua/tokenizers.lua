@@ -93,5 +93,20 @@ if minilm then
 else
   print("skipped: MiniLM tokenizer not found in " .. assets .. "/minilm (run scripts/fetch-assets)")
 end
+-- tokenizers inside model files (HF: SmolLM2 'The capital' = 504 3575; e5 '<s> ▁Hello </s>' = 0 35378 2)
+local smollm = assets .. "/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+if io.open(smollm) then
+  local tok = tokenizers.load(smollm)
+  T.eq(tok:encode("The capital"), {504, 3575}, "SmolLM2 from its GGUF")
+  T.eq(tok:decode(tok:encode("<|im_start|>user\nHi 123<|im_end|>")), "user\nHi 123", "SmolLM2 decodes without specials")
+else
+  print("skipped: SmolLM2 GGUF not found in " .. assets .. "/smollm2")
+end
+local e5 = assets .. "/e5/e5-small-q4.bin"
+if io.open(e5) then
+  T.eq(tokenizers.load(e5):encode("Hello"), {0, 35378, 2}, "e5 from its model file")
+else
+  print("skipped: e5 model file not found in " .. assets .. "/e5")
+end
 
 T.summary()

@@ -273,3 +273,21 @@ struct CharacterMapNormalizer: TextNormalizer {
         return out
     }
 }
+
+/// SentencePiece's default normalization (nmt_nfkc, HF's `Precompiled` map): NFKC, after
+/// dropping control characters and turning other whitespace, zero-width characters and ▁ into
+/// spaces. Checked against the map the e5 file carries, which differs from NFKC in just these.
+struct SentencePieceNormalizer: TextNormalizer {
+    static let fixups: [UInt32: [UInt32]] = {
+        var m: [UInt32: [UInt32]] = [:]
+        for c in Array(1...8) + [11] + Array(14...31) + [0x7F, 0x8F, 0x9F] { m[UInt32(c)] = [] }
+        for c in [9, 10, 12, 13, 0x1680, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2028, 0x2029, 0x2581, 0xFEFF, 0xFFFD] {
+            m[UInt32(c)] = [32]
+        }
+        return m
+    }()
+    let fixups = CharacterMapNormalizer(map: SentencePieceNormalizer.fixups)
+    let nfkc = UnicodeNormalizer(form: .nfkc)
+
+    func normalize(_ text: [UInt8]) -> [UInt8] { nfkc.normalize(fixups.normalize(text)) }
+}

