@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "TesseraNotebook", dependencies: ["TesseraLua", "LuaShim", "CLua", "CReadline"], swiftSettings: release),
         .executableTarget(name: "tessera", dependencies: ["TesseraNotebook", "TesseraLua", "TesseraTensor", "CLua"]),
         .executableTarget(
-            name: "tessera-bench", dependencies: ["TesseraTensor", "TesseraNN", "TesseraIO", "CBLAS"], swiftSettings: release),
+            name: "tessera-bench", dependencies: ["TesseraTensor", "TesseraNN", "TesseraIO", "TesseraMethods", "CBLAS"], swiftSettings: release),
         .target(name: "TesseraTestSupport", dependencies: ["TesseraTensor"], path: "Tests/TesseraTestSupport"),
         .testTarget(
             name: "TesseraTensorTests", dependencies: ["TesseraTensor", "TesseraTestSupport"],
