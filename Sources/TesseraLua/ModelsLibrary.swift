@@ -20,7 +20,7 @@ extension LuaRuntime {
             puts real ones under assets/ (MiniLM, SmolLM2, multilingual e5).
             """)
         lib.def(
-            "load", "models.load(path [, {architecture=, num_labels=}]) -> model, tokenizer, info",
+            "load", "models.load(path [, {architecture=, num_labels=, quantized=}]) -> model, tokenizer, info",
             "Loads a pretrained model; returns the model (in eval mode), its tokenizer and a table describing the load.",
             details: """
                 path: a folder with config.json and model.safetensors (or sharded
@@ -33,14 +33,18 @@ extension LuaRuntime {
                 one inside the GGUF / e5 file (nil when there is none; see tokenizers.load). The
                 third result is {architecture=, seconds=, loaded=, missing={...},
                 unexpected={...}, mis_shaped={...}}: names in missing start from random weights
-                (e.g. a new head).
+                (e.g. a new head). quantized = true (GGUF): the attention and MLP projections
+                stay in their 4/5/6/8-bit blocks as QuantizedLinear layers, dequantised a tile at a
+                time inside each product (about 6x less memory; frozen, gradients reach inputs).
                 """,
             example:
                 "-- a checkpoint written with safetensors.save, then loaded as a model\nlocal dir = os.tmpname(); os.remove(dir); os.execute('mkdir ' .. dir)\nlocal config = {model_type = 'bert', architectures = {'BertModel'}, vocab_size = 30, hidden_size = 8,\n  num_hidden_layers = 1, num_attention_heads = 2, intermediate_size = 16}\nlocal f = io.open(dir .. '/config.json', 'w')\nf:write('{\"model_type\": \"bert\", \"architectures\": [\"BertModel\"], \"vocab_size\": 30, \"hidden_size\": 8, \"num_hidden_layers\": 1, \"num_attention_heads\": 2, \"intermediate_size\": 16}'); f:close()\nsafetensors.save(dir .. '/model.safetensors', nn.Encoder(config):state_dict())\nlocal m, tok, info = models.load(dir)\nprint(m:type(), tok, info.architecture, #info.missing, #info.unexpected)"
         ) { s in
             let path = try s.checkString(1, "models.load")
-            let opts = try s.options(2, "models.load", allowed: ["architecture", "num_labels"])
-            let loaded = try Pretrained.load(path, architecture: try opts.string("architecture"), numLabels: try opts.int("num_labels"))
+            let opts = try s.options(2, "models.load", allowed: ["architecture", "num_labels", "quantized"])
+            let loaded = try Pretrained.load(
+                path, architecture: try opts.string("architecture"), numLabels: try opts.int("num_labels"),
+                quantized: try opts.bool("quantized") ?? false)
             s.push(loaded.module)
             let L = s.L
             if let tokenizer = try Pretrained.tokenizer(for: path) { s.push(tokenizer) } else { lua_pushnil(L) }

@@ -19,7 +19,7 @@ public final class Embedding: Module {
         self.dim = dim
         self.paddingIndex = paddingIndex
         super.init()
-        let w = skipsInitialization ? try Tensor.zeros([count, dim]) : try Tensor.randn([count, dim], generator: generator)
+        let w = skipsInitialization ? try Tensor.empty([count, dim], op: "Embedding") : try Tensor.randn([count, dim], generator: generator)
         if let p = paddingIndex { try w.select(0, p).zero_() }
         try registerParameter("weight", w)
     }

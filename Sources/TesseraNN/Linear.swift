@@ -17,7 +17,7 @@ public final class Linear: Module {
         super.init()
         let bound = 1 / Double(inFeatures).squareRoot()
         func initial(_ shape: [Int]) throws -> Tensor {
-            skipsInitialization ? try Tensor.zeros(shape) : try Tensor.rand(shape, low: -bound, high: bound, generator: generator)
+            skipsInitialization ? try Tensor.empty(shape, op: "Linear") : try Tensor.rand(shape, low: -bound, high: bound, generator: generator)
         }
         try registerParameter("weight", initial([outFeatures, inFeatures]))
         if bias { try registerParameter("bias", initial([outFeatures])) }

@@ -4,15 +4,17 @@
 
 import TesseraTensor
 
-/// Whether layers being built skip their random initialisation (their weights start at zero):
-/// set while a checkpoint's model is built, whose weights are about to be overwritten.
+/// Whether layers being built skip their random initialisation (their weights are left
+/// uninitialised, not even zeroed: pages a checkpoint overwrites or a quantised layer replaces
+/// are never touched): set while a checkpoint's model is built.
 nonisolated(unsafe) var skipsInitialization = false
 
 extension Module {
-    /// Builds modules whose Linear and Embedding weights start at zero instead of random values,
+    /// Builds modules whose Linear and Embedding weights are left uninitialised instead of random,
     /// and whose initializeWeights does nothing: for models about to load a checkpoint (random
-    /// numbers for 135 M parameters cost more than reading them). Initialise what the checkpoint
-    /// lacked afterwards with initializeWeights(std:only:).
+    /// numbers for 135 M parameters cost more than reading them). Every such weight must then be
+    /// loaded, replaced, or initialised with initializeWeights(std:only:) (the loaders do this
+    /// for whatever the checkpoint lacked).
     public static func withoutInitialization<R>(_ body: () throws -> R) rethrows -> R {
         let old = skipsInitialization
         skipsInitialization = true

@@ -64,6 +64,15 @@ extension Tensor {
         return self
     }
 
+    /// Makes this tensor, computed from `inputs` outside the engine's ops (a kernel of another
+    /// layer, e.g. a product with quantised weights), differentiable: `backward(grad)` returns
+    /// one gradient per input (nil for none), as the engine's own ops do. Nothing is recorded
+    /// when grad mode is off or no input requires grad. Returns self.
+    @discardableResult
+    public func withGradient(from inputs: [Tensor], op: String, _ backward: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
+        recordGrad(op, inputs, backward)
+    }
+
     /// Sets `requiresGrad` on a leaf; returns self so it chains after a constructor.
     @discardableResult
     public func requiresGrad(_ flag: Bool) throws -> Tensor {

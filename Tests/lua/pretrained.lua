@@ -51,6 +51,13 @@ if smol then
   local natural = perplexity("The children walked to school together on a sunny morning.")
   local shuffled = perplexity("school sunny walked morning. The together to children a on")
   T.ok(natural * 5 < shuffled, string.format("SmolLM2: perplexity %.1f natural vs %.1f shuffled", natural, shuffled))
+  -- the projections kept in their 4-bit blocks compute the same logits
+  local mq, _, qinfo = models.load(smol, {quantized = true})
+  T.eq(#qinfo.missing, 0, "SmolLM2 quantized: nothing missing")
+  T.eq(mq.model.layers["0"].mlp.up_proj:type(), "QuantizedLinear", "SmolLM2 quantized: projections stay in blocks")
+  local diff = (mq(ids(prompt)) - m(ids(prompt))):abs():max():item()
+  T.ok(diff < 1e-2, "SmolLM2 quantized: logits equal the f32 model's (max difference " .. diff .. ")")
+  T.eq(mq:generate(prompt, {max_new_tokens = 3}), out, "SmolLM2 quantized: same greedy continuation")
   -- the cache changes nothing: the same logits as a full forward pass
   local full = m(ids{504, 3575, 282, 4649, 314, out[1]})
   -- argmax is a 1-based tensor index; token ids count from 0

@@ -9,21 +9,35 @@ import TesseraNN
 import TesseraTensor
 
 extension Pretrained {
-    static func loadGGUF(_ path: String, start: Date) throws -> PretrainedModel {
+    /// `quantized`: the projections stored in quantised blocks become QuantizedLinear layers
+    /// that keep them so (the embeddings and norms are dequantised).
+    static func loadGGUF(_ path: String, quantized: Bool = false, start: Date) throws -> PretrainedModel {
         let file = try GGUFFile(path: path)
         let config = try llamaConfig(file)
         let decoderConfig = try DecoderConfig(huggingFace: config)
         let model = try Module.withoutInitialization { try DecoderForCausalLM(decoderConfig) }
         var weights: [String: Tensor] = [:]
+        var kept: [String] = []
         for info in file.tensors {
             guard let name = llamaName(fromGGUF: info.name) else { continue }
+            let linear = name.hasPrefix("model.layers.") && name.hasSuffix("_proj.weight")
+            if quantized && linear && info.type.blockElements > 1 && info.dimensions.count == 2 {
+                var matrix = try file.quantizedMatrix(info.name)
+                if name.hasSuffix("q_proj.weight") { matrix = try unpermuteRotaryRows(matrix, heads: decoderConfig.numAttentionHeads) }
+                if name.hasSuffix("k_proj.weight") { matrix = try unpermuteRotaryRows(matrix, heads: decoderConfig.numKeyValueHeads) }
+                let path = String(name.dropLast(".weight".count))
+                try model.replaceModule(at: path, with: QuantizedLinear(matrix))
+                kept.append(name)
+                continue
+            }
             var t = try file.tensor(info.name)
             if name.hasSuffix("q_proj.weight") { t = try unpermuteRotaryRows(t, heads: decoderConfig.numAttentionHeads) }
             if name.hasSuffix("k_proj.weight") { t = try unpermuteRotaryRows(t, heads: decoderConfig.numKeyValueHeads) }
             weights[name] = t
         }
         if decoderConfig.tieWordEmbeddings { weights["lm_head.weight"] = nil }
-        let report = try model.loadStateDict(weights, strict: false)
+        var report = try model.loadStateDict(weights, strict: false)
+        report.loaded = (report.loaded + kept).sorted()
         try initializeMissing(model, report, config)
         model.eval()
         return PretrainedModel(
@@ -63,6 +77,26 @@ extension Pretrained {
             if let v = file.metadata["tokenizer.ggml." + gguf]?.int { config[key] = v }
         }
         return config
+    }
+
+    /// unpermuteRotaryRows for a matrix kept in its blocks: rows are whole blocks, so they move as
+    /// bytes.
+    static func unpermuteRotaryRows(_ w: QuantizedMatrix, heads: Int) throws -> QuantizedMatrix {
+        guard heads > 0, w.rows % (2 * heads) == 0 else {
+            throw TensorError("gguf", "cannot split a \(w.rows)-row projection into \(heads) rotary heads")
+        }
+        let (hd, half, size) = (w.rows / heads, w.rows / heads / 2, w.rowBytes)
+        let source = w.bytes
+        var out = [UInt8](repeating: 0, count: source.count)
+        for h in 0..<heads {
+            for j in 0..<2 {
+                for i in 0..<half {
+                    let from = (h * hd + i * 2 + j) * size, to = (h * hd + j * half + i) * size
+                    out[to..<(to + size)] = source[from..<(from + size)]
+                }
+            }
+        }
+        return try QuantizedMatrix(type: w.type, rows: w.rows, columns: w.columns, bytes: out)
     }
 
     /// (heads·hd, D) in llama.cpp's order -> Hugging Face's: within each head, row 2i + j of the

