@@ -1,0 +1,89 @@
+// QuantizedWeight: a frozen (out, in) matrix kept in blocks (GGUF Q4_0/Q4_1/Q8_0… as loaded, or
+// NF4) that adapted layers multiply with a tile of rows dequantised at a time, so no layer ever
+// holds a dense f32 copy of its base weight.
+
+import CBLAS
+import TesseraIO
+import TesseraTensor
+
+public protocol QuantizedWeight: AnyObject {
+    /// output features
+    var rows: Int { get }
+    /// input features
+    var columns: Int { get }
+    /// bytes held
+    var byteCount: Int { get }
+    /// "Q4_1", "NF4", …
+    var formatName: String { get }
+    /// rows [range] as f32 at dst, `columns` floats a row
+    func dequantizeRows(_ range: Range<Int>, into dst: UnsafeMutablePointer<Float>) throws
+    /// x (..., columns) -> x Wᵀ (..., rows)
+    func matmulTransposed(_ x: Tensor, tileRows: Int?) throws -> Tensor
+    /// g (..., rows) -> g W (..., columns)
+    func matmul(_ g: Tensor, tileRows: Int?) throws -> Tensor
+    /// W as f32 (rows, columns)
+    func dequantized() throws -> Tensor
+}
+
+extension QuantizedMatrix: QuantizedWeight {
+    public var formatName: String { type.name }
+    public func dequantizeRows(_ range: Range<Int>, into dst: UnsafeMutablePointer<Float>) throws {
+        try dequantize(rows: range, into: dst, parallel: false)
+    }
+}
+
+extension QuantizedWeight {
+    /// rows per dequantised tile: about 1 MB of f32, at least 128 rows (see QuantizedMatrix)
+    func tileRowCount(_ requested: Int?) -> Int {
+        max(1, min(rows, requested ?? max(128, (1 << 18) / max(1, columns)) / 16 * 16))
+    }
+
+    /// x (m, columns) -> (m, rows), one sgemm per tile of rows of W
+    public func matmulTransposed(_ x: Tensor, tileRows: Int?) throws -> Tensor {
+        guard x.rank >= 1, x.shape[x.rank - 1] == columns else {
+            throw TensorError("quantized_matmul", "input of shape \(x.shape) does not end in the weight's \(columns) input features")
+        }
+        let a = try x.to(.f32).contiguous()
+        let m = a.numel / max(1, columns)
+        let out = try Tensor.empty(Array(x.shape.dropLast()) + [rows], dtype: .f32, zeroed: true, op: "quantized_matmul")
+        guard m > 0, rows > 0, columns > 0 else { return out }
+        let tile = tileRowCount(tileRows)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * columns)
+        defer { scratch.deallocate() }
+        let pa = a.pointer(Float.self), po = out.mutablePointer(Float.self)
+        for r0 in stride(from: 0, to: rows, by: tile) {
+            let t = min(tile, rows - r0)
+            try dequantizeRows(r0..<(r0 + t), into: scratch)
+            // y[:, r0..<r0+t] (m, t) = x (m, K) @ tile^T (K, t)
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(t), Int32(columns), 1, pa, Int32(columns), scratch, Int32(columns), 0,
+                po + r0, Int32(rows))
+            try Cancellation.check("quantized_matmul")
+        }
+        return out
+    }
+
+    /// g (m, rows) -> (m, columns): y += g[:, tile] @ tile for each tile of rows of W
+    public func matmul(_ g: Tensor, tileRows: Int?) throws -> Tensor {
+        guard g.rank >= 1, g.shape[g.rank - 1] == rows else {
+            throw TensorError("quantized_matmul", "input of shape \(g.shape) does not end in the weight's \(rows) output features")
+        }
+        let a = try g.to(.f32).contiguous()
+        let m = a.numel / max(1, rows)
+        let out = try Tensor.empty(Array(g.shape.dropLast()) + [columns], dtype: .f32, zeroed: true, op: "quantized_matmul")
+        guard m > 0, rows > 0, columns > 0 else { return out }
+        let tile = tileRowCount(tileRows)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * columns)
+        defer { scratch.deallocate() }
+        let pa = a.pointer(Float.self), po = out.mutablePointer(Float.self)
+        for r0 in stride(from: 0, to: rows, by: tile) {
+            let t = min(tile, rows - r0)
+            try dequantizeRows(r0..<(r0 + t), into: scratch)
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(columns), Int32(t), 1, pa + r0, Int32(rows), scratch, Int32(columns), 1,
+                po, Int32(columns))
+            try Cancellation.check("quantized_matmul")
+        }
+        return out
+    }
+}

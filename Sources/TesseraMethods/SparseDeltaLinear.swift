@@ -1,0 +1,207 @@
+// SparseDeltaLinear: SpIEL's adapted linear layer, y = x (W0 + scatter(values at indices))ᵀ + b.
+// The frozen base (a Linear, a GGUF QuantizedLinear or an NF4Linear, kept as child `base_layer`)
+// computes x W0ᵀ + b in its own way; the delta adds x Δᵀ by a sparse product, so no dense
+// weight is ever formed. The gradient of the values is the sampled product
+// g[n] = Σ_t go[t, r_n] x[t, c_n] (k·T work) unless the dense gradient goᵀx is cheaper or needed:
+// during a SpIEL-AG selection window it is gathered and handed to the window's accumulator.
+
+import Foundation
+import TesseraIO
+import TesseraNN
+import TesseraTensor
+
+/// What SpIEL-AG collects over a selection window (spec §1.5): on the first micro-batch the
+/// top-k |g| positions of the whole dense gradient become the frozen candidate set; every
+/// micro-batch adds g and g² at the candidates (f32, see the spec's note on bf16 counters).
+public struct GradientWindow {
+    /// flat positions, k of them (or fewer for a matrix with fewer entries)
+    public var candidates: [Int64] = []
+    public var sum: [Float] = []
+    public var sumOfSquares: [Float] = []
+    public var samples = 0
+}
+
+public final class SparseDeltaLinear: Module {
+    public let inFeatures: Int
+    public let outFeatures: Int
+    /// entries sorted by flat index, rebuilt after the indices change
+    private var cachedLayout: SparseDeltaLayout?
+    /// SpIEL-AG: when non-nil, backward computes the dense weight gradient and accumulates here
+    public var gradientWindow: GradientWindow?
+    /// whether Δ has been added into a dense base weight (forward then skips the delta)
+    public private(set) var merged = false
+    /// the sampled value gradient is used while k·sampledCost < out·in (the dense gradient is a
+    /// BLAS GEMM at several times the sampled loop's rate)
+    public var sampledCost = 4
+    /// how many backward passes took each path (for tests and stats)
+    public private(set) var sampledBackwards = 0
+    public private(set) var denseBackwards = 0
+
+    /// Wraps `base` (Linear, QuantizedLinear or NF4Linear) with `indices` (flat positions into
+    /// (out, in), distinct) and zero values.
+    public init(base: Module, indices: [Int64]) throws {
+        guard let (outF, inF) = SparseDeltaLinear.features(of: base) else {
+            throw TensorError("spiel.wrap", "can only adapt Linear, QuantizedLinear or NF4Linear layers, not \(base.typeName)")
+        }
+        (inFeatures, outFeatures) = (inF, outF)
+        super.init()
+        try SparseDeltaLinear.checkIndices(indices, numel: inF * outF, op: "spiel.wrap")
+        try registerModule("base_layer", base)
+        try registerParameter("values", Tensor.zeros([indices.count]))
+        try registerBuffer("indices", Tensor.from(indices))
+    }
+
+    /// (out, in) of a linear base layer
+    static func features(of m: Module) -> (Int, Int)? {
+        if let l = m as? Linear { return (l.outFeatures, l.inFeatures) }
+        if let q = m as? QuantizedLinear { return (q.outFeatures, q.inFeatures) }
+        if let n = m as? NF4Linear { return (n.outFeatures, n.inFeatures) }
+        return nil
+    }
+
+    static func checkIndices(_ indices: [Int64], numel: Int, op: String) throws {
+        var seen = Set<Int64>(minimumCapacity: indices.count)
+        for i in indices {
+            guard i >= 0, i < numel else { throw TensorError(op, "index \(i) outside 0..<\(numel)") }
+            guard seen.insert(i).inserted else { throw TensorError(op, "index \(i) appears twice") }
+        }
+    }
+
+    public var base: Module { children[0].module }
+    public var values: Tensor { parameter("values")! }
+    /// flat row-major positions into (out, in), i64 (k)
+    public var indices: Tensor { buffer("indices")! }
+    public var k: Int { values.numel }
+    public var numel: Int { inFeatures * outFeatures }
+
+    /// The indices as an array (slot order).
+    public func indexArray() -> [Int64] {
+        let p = indices.pointer(Int64.self)
+        return (0..<k).map { p[$0] }
+    }
+
+    /// Replaces the indices (checked: distinct, in range, k of them); values are kept.
+    public func setIndices(_ new: [Int64]) throws {
+        guard new.count == k else { throw TensorError("spiel", "expected \(k) indices, got \(new.count)") }
+        try SparseDeltaLinear.checkIndices(new, numel: numel, op: "spiel")
+        let p = indices.mutablePointer(Int64.self)
+        for (n, i) in new.enumerated() { p[n] = i }
+        indicesChanged()
+    }
+
+    /// Call after writing `indices` in place.
+    public func indicesChanged() { cachedLayout = nil }
+
+    func layout() -> SparseDeltaLayout {
+        if let l = cachedLayout { return l }
+        let l = SparseDeltaLayout(indices: indices.pointer(Int64.self), count: k, inFeatures: inFeatures)
+        cachedLayout = l
+        return l
+    }
+
+    /// x (..., in) -> base(x) + x Δᵀ (..., out)
+    public override func forward(_ x: Tensor) throws -> Tensor {
+        guard x.rank >= 1, x.shape[x.rank - 1] == inFeatures else {
+            throw TensorError("SparseDeltaLinear", "expects input (..., \(inFeatures)), got \(x.shape)")
+        }
+        let y = try base(x)
+        if merged || k == 0 { return y }
+        guard x.dtype == .f32, values.dtype == .f32 else {
+            throw TensorError("SparseDeltaLinear", "computes in f32, got input \(x.dtype) and values \(values.dtype)")
+        }
+        let xc = try x.detach().contiguous()
+        let tokens = xc.numel / inFeatures
+        let delta = try Tensor.empty(Array(x.shape.dropLast()) + [outFeatures], dtype: .f32, zeroed: true, op: "SparseDeltaLinear")
+        let lay = layout()
+        let v = values.detach()
+        SparseDeltaProducts.addForward(
+            x: xc.pointer(Float.self), tokens: tokens, inFeatures: inFeatures, y: delta.mutablePointer(Float.self), outFeatures: outFeatures,
+            layout: lay, values: v.pointer(Float.self))
+        let wantsValues = values.requiresGrad
+        let out = delta.withGradient(from: [x, values], op: "SparseDeltaLinear") { [unowned self] go in
+            try self.backward(go: go.contiguous(), x: xc, tokens: tokens, layout: lay, values: v, wantsX: x.requiresGrad, wantsValues: wantsValues)
+        }
+        return try y.add(out)
+    }
+
+    /// [gx, g_values] from go (..., out)
+    private func backward(go: Tensor, x: Tensor, tokens: Int, layout lay: SparseDeltaLayout, values v: Tensor, wantsX: Bool, wantsValues: Bool)
+        throws -> [Tensor?]
+    {
+        let gx = wantsX ? try Tensor.empty(x.shape, dtype: .f32, zeroed: true, op: "SparseDeltaLinear") : nil
+        let gv = wantsValues ? try Tensor.empty([k], dtype: .f32, op: "SparseDeltaLinear") : nil
+        let dense = wantsValues && (gradientWindow != nil || k * sampledCost >= numel)
+        SparseDeltaProducts.backward(
+            x: x.pointer(Float.self), go: go.pointer(Float.self), tokens: tokens, inFeatures: inFeatures, outFeatures: outFeatures, layout: lay,
+            values: v.pointer(Float.self), gx: gx?.mutablePointer(Float.self), valueGradient: dense ? nil : gv?.mutablePointer(Float.self))
+        if dense, let gv {
+            // gW (out, in) = goᵀ (out, T) @ x (T, in); one layer's transient
+            let gW = try noGrad { try go.reshape([tokens, outFeatures]).t().matmul(x.reshape([tokens, inFeatures])).contiguous() }
+            let pw = gW.pointer(Float.self), pi = indices.pointer(Int64.self), pg = gv.mutablePointer(Float.self)
+            for n in 0..<k { pg[n] = pw[Int(pi[n])] }
+            if gradientWindow != nil { try accumulate(gW) }
+            denseBackwards += 1
+        } else if wantsValues {
+            sampledBackwards += 1
+        }
+        return [gx, gv]
+    }
+
+    /// Adds one micro-batch's dense gradient into the AG window (spec §1.5).
+    private func accumulate(_ gW: Tensor) throws {
+        guard var w = gradientWindow else { return }
+        let pw = gW.pointer(Float.self)
+        if w.samples == 0 {
+            let (_, top) = try noGrad { try gW.reshape([numel]).abs().topk(min(k, numel)) }
+            w.candidates = try top.to(.i64).toArray(Int64.self)
+            w.sum = w.candidates.map { pw[Int($0)] }
+            w.sumOfSquares = w.sum.map { $0 * $0 }
+        } else {
+            for (j, c) in w.candidates.enumerated() {
+                let g = pw[Int(c)]
+                w.sum[j] += g
+                w.sumOfSquares[j] += g * g
+            }
+        }
+        w.samples += 1
+        gradientWindow = w
+    }
+
+    // MARK: - merging
+
+    /// W0 + Δ as f32 (out, in) (dequantising a quantised base).
+    public func mergedWeight() throws -> Tensor {
+        let w = try noGrad { () throws -> Tensor in
+            if let l = base as? Linear { return try l.weight.detach().clone() }
+            if let q = base as? QuantizedLinear { return try q.dequantizedWeight() }
+            return try (base as! NF4Linear).weight.dequantized()
+        }
+        if !merged { scatterAdd(into: w, sign: 1) }
+        return w
+    }
+
+    private func scatterAdd(into w: Tensor, sign: Float) {
+        let pw = w.mutablePointer(Float.self), pi = indices.pointer(Int64.self), pv = values.pointer(Float.self)
+        for n in 0..<k { pw[Int(pi[n])] += sign * pv[n] }
+    }
+
+    /// Adds Δ into a dense base weight in place (forward then skips it); unmerge() subtracts it.
+    public func merge() throws {
+        guard !merged else { return }
+        guard let l = base as? Linear, try l.weight.dtype == .f32 else {
+            throw TensorError("merge", "a quantised base is not merged in place (spec §4.1); use merge_and_unload for a dense copy")
+        }
+        scatterAdd(into: try l.weight, sign: 1)
+        merged = true
+    }
+
+    public func unmerge() throws {
+        guard merged, let l = base as? Linear else { return }
+        scatterAdd(into: try l.weight, sign: -1)
+        merged = false
+    }
+
+    public override var extraDescription: String {
+        "\(inFeatures) -> \(outFeatures), k: \(k) (\(String(format: "%.3g", 100 * Double(k) / Double(max(1, numel))))%)\(merged ? ", merged" : "")"
+    }
+}

@@ -1,0 +1,139 @@
+// SparseDeltaProducts: the products of a sparse delta Δ (out, in) = scatter(values at indices)
+// with activations, without forming Δ or the dense weight gradient:
+//   forward     y (T, out)  += x (T, in) · Δᵀ                      k·T multiply-adds
+//   input grad  gx (T, in)  += go (T, out) · Δ                     k·T
+//   value grad  g[n]         = Σ_t go[t, r_n] · x[t, c_n]           k·T (SpIEL's sampled product)
+// Tokens are taken in chunks of 64, transposed so that each entry's work is a contiguous
+// 64-float axpy or dot; entries are visited in flat-index order, i.e. grouped by row, so one
+// row of goᵀ stays in cache while its entries' columns of xᵀ are read. Chunks run on the cores.
+
+import Foundation
+import TesseraTensor
+
+/// The entries of a delta in flat-index order: row, column and slot (position in `values`).
+struct SparseDeltaLayout {
+    let rows: [Int32]
+    let columns: [Int32]
+    let slots: [Int32]
+
+    /// indices: flat row-major positions into (out, in), any order, each in range
+    init(indices: UnsafePointer<Int64>, count k: Int, inFeatures: Int) {
+        let order = (0..<k).sorted { indices[$0] < indices[$1] }
+        rows = order.map { Int32(indices[$0] / Int64(inFeatures)) }
+        columns = order.map { Int32(indices[$0] % Int64(inFeatures)) }
+        slots = order.map { Int32($0) }
+    }
+    var count: Int { slots.count }
+}
+
+enum SparseDeltaProducts {
+    static let chunk = 64
+
+    /// dst (width, c) = src (c, width) transposed, rows t0..<t0+c of src (leading dim `width`),
+    /// with dst rows `chunk` floats apart
+    @inline(__always)
+    private static func transposeChunk(_ src: UnsafePointer<Float>, _ width: Int, _ t0: Int, _ c: Int, _ dst: UnsafeMutablePointer<Float>) {
+        for tt in 0..<c {
+            let row = src + (t0 + tt) * width
+            for j in 0..<width { dst[j * chunk + tt] = row[j] }
+        }
+    }
+
+    /// y (T, out) += x (T, in) · Δᵀ
+    static func addForward(
+        x: UnsafePointer<Float>, tokens: Int, inFeatures: Int, y: UnsafeMutablePointer<Float>, outFeatures: Int,
+        layout: SparseDeltaLayout, values: UnsafePointer<Float>
+    ) {
+        let chunks = (tokens + chunk - 1) / chunk
+        let grain = max(1, (1 << 20) / max(1, (layout.count + inFeatures + outFeatures) * chunk))
+        layout.rows.withUnsafeBufferPointer { rp in
+            layout.columns.withUnsafeBufferPointer { cp in
+                layout.slots.withUnsafeBufferPointer { sp in
+                    Parallel.forRanges(chunks, grain: grain) { range in
+                        let xT = UnsafeMutablePointer<Float>.allocate(capacity: inFeatures * chunk)
+                        let acc = UnsafeMutablePointer<Float>.allocate(capacity: outFeatures * chunk)
+                        defer { xT.deallocate(); acc.deallocate() }
+                        for ch in range {
+                            let t0 = ch * chunk, c = min(chunk, tokens - t0)
+                            transposeChunk(x, inFeatures, t0, c, xT)
+                            acc.update(repeating: 0, count: outFeatures * chunk)
+                            for j in 0..<layout.count {
+                                let v = values[Int(sp[j])]
+                                let a = acc + Int(rp[j]) * chunk, b = xT + Int(cp[j]) * chunk
+                                for tt in 0..<chunk { a[tt] += v * b[tt] }
+                            }
+                            for tt in 0..<c {
+                                let row = y + (t0 + tt) * outFeatures
+                                for r in 0..<outFeatures { row[r] += acc[r * chunk + tt] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// gx (T, in) += go (T, out) · Δ, and, when `valueGradient` is given, valueGradient[n] =
+    /// Σ_t go[t, r_n] x[t, c_n] (overwritten)
+    static func backward(
+        x: UnsafePointer<Float>, go: UnsafePointer<Float>, tokens: Int, inFeatures: Int, outFeatures: Int,
+        layout: SparseDeltaLayout, values: UnsafePointer<Float>, gx: UnsafeMutablePointer<Float>?,
+        valueGradient: UnsafeMutablePointer<Float>?
+    ) {
+        let k = layout.count
+        valueGradient?.update(repeating: 0, count: k)
+        let chunks = (tokens + chunk - 1) / chunk
+        let grain = max(1, (1 << 20) / max(1, (2 * k + inFeatures + outFeatures) * chunk))
+        let lock = NSLock()
+        layout.rows.withUnsafeBufferPointer { rp in
+            layout.columns.withUnsafeBufferPointer { cp in
+                layout.slots.withUnsafeBufferPointer { sp in
+                    Parallel.forRanges(chunks, grain: grain) { range in
+                        let xT = UnsafeMutablePointer<Float>.allocate(capacity: inFeatures * chunk)
+                        let goT = UnsafeMutablePointer<Float>.allocate(capacity: outFeatures * chunk)
+                        let acc = UnsafeMutablePointer<Float>.allocate(capacity: inFeatures * chunk)
+                        let partial = UnsafeMutablePointer<Float>.allocate(capacity: max(1, k))
+                        defer { xT.deallocate(); goT.deallocate(); acc.deallocate(); partial.deallocate() }
+                        partial.update(repeating: 0, count: k)
+                        for ch in range {
+                            let t0 = ch * chunk, c = min(chunk, tokens - t0)
+                            // the tail of a short chunk stays zero so full-width loops add nothing
+                            if c < chunk {
+                                xT.update(repeating: 0, count: inFeatures * chunk)
+                                goT.update(repeating: 0, count: outFeatures * chunk)
+                            }
+                            transposeChunk(go, outFeatures, t0, c, goT)
+                            if valueGradient != nil { transposeChunk(x, inFeatures, t0, c, xT) }
+                            if gx != nil { acc.update(repeating: 0, count: inFeatures * chunk) }
+                            for j in 0..<k {
+                                let g = goT + Int(rp[j]) * chunk
+                                if gx != nil {
+                                    let v = values[Int(sp[j])]
+                                    let a = acc + Int(cp[j]) * chunk
+                                    for tt in 0..<chunk { a[tt] += v * g[tt] }
+                                }
+                                if valueGradient != nil {
+                                    let b = xT + Int(cp[j]) * chunk
+                                    var s: Float = 0
+                                    for tt in 0..<chunk { s += g[tt] * b[tt] }
+                                    partial[Int(sp[j])] += s
+                                }
+                            }
+                            if let gx {
+                                for tt in 0..<c {
+                                    let row = gx + (t0 + tt) * inFeatures
+                                    for i in 0..<inFeatures { row[i] += acc[i * chunk + tt] }
+                                }
+                            }
+                        }
+                        if let valueGradient {
+                            lock.lock()
+                            for n in 0..<k { valueGradient[n] += partial[n] }
+                            lock.unlock()
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
