@@ -22,6 +22,7 @@ extension LuaRuntime {
         openDataLibrary()
         openModelsLibrary()
         openSFTLibrary()
+        openSpielLibrary()
         openWeightsLibraries()
         openTokenizersLibrary()
         openHelp()

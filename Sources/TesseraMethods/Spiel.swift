@@ -3,6 +3,7 @@
 // uniformly without replacement; everything else is frozen. The adapted model is an ordinary
 // Module; this handle lists its deltas, exports them as a SparseDiff and merges them.
 
+import Foundation
 import TesseraIO
 import TesseraNN
 import TesseraTensor
@@ -124,4 +125,48 @@ func randomSubset(_ k: Int, of n: Int, generator: Generator) -> [Int64] {
     var chosen = Set<Int64>(minimumCapacity: k)
     while chosen.count < k { chosen.insert(Int64(generator.nextInt(below: UInt64(n)))) }
     return chosen.sorted()
+}
+
+// MARK: - files
+
+extension SpielModel {
+    public static let formatName = "tessera.spiel"
+
+    /// Writes every delta as `<path>.values` (f32) and `<path>.indices` (i64, slot order) to a
+    /// safetensors file (temporary name, then renamed), with the format in its metadata.
+    public func save(to path: String, notes: [String: String] = [:]) throws {
+        var tensors: [String: Tensor] = [:]
+        for (p, l) in layers {
+            tensors[p + ".values"] = l.values.detach()
+            tensors[p + ".indices"] = l.indices
+        }
+        let metadata = notes.merging(["format": SpielModel.formatName, "version": "1"]) { _, b in b }
+        try Safetensors.save(tensors, metadata: metadata, to: path + ".tmp")
+        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+        try FileManager.default.moveItem(atPath: path + ".tmp", toPath: path)
+    }
+
+    /// Puts the deltas of a saved file on `model` (at the same paths) and freezes the rest.
+    public convenience init(loading path: String, into model: Module) throws {
+        let file = try SafetensorsFile(path: path)
+        guard file.metadata["format"] == SpielModel.formatName else {
+            throw TensorError("spiel.load", "\(path) is not a SpIEL delta file (format \(file.metadata["format"] ?? "missing"))")
+        }
+        let paths = file.names.filter { $0.hasSuffix(".values") }.map { String($0.dropLast(".values".count)) }.sorted()
+        _ = try model.freeze()
+        for p in paths {
+            guard let base = model.module(at: p), SparseDeltaLinear.features(of: base) != nil else {
+                throw TensorError("spiel.load", "the model has no linear layer '\(p)' for the file's delta")
+            }
+            let values = try file.tensor(p + ".values").to(.f32)
+            let indices = try file.tensor(p + ".indices").to(.i64).toArray(Int64.self)
+            guard values.numel == indices.count else {
+                throw TensorError("spiel.load", "'\(p)' has \(values.numel) values and \(indices.count) indices")
+            }
+            let layer = try SparseDeltaLinear(base: base, indices: indices)
+            _ = try noGrad { try layer.values.copy_(values.reshape([indices.count])) }
+            try model.replaceModule(at: p, with: layer)
+        }
+        try self.init(adapted: model)
+    }
 }
