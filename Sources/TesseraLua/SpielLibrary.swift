@@ -30,8 +30,8 @@ final class SpielHandle {
     var trainableStateBytes: Int {
         let k = spiel.k
         switch regrowth {
-        case .gradient: return 4 * k + 8 * k + 12 * k
-        case .momentum: return 4 * k + 8 * k + 4 * spiel.layers.reduce(0) { $0 + $1.layer.inFeatures + $1.layer.outFeatures }
+        case .gradient: return 4 * k + 4 * k + 12 * k
+        case .momentum: return 4 * k + 4 * k + 4 * spiel.layers.reduce(0) { $0 + $1.layer.inFeatures + $1.layer.outFeatures }
         }
     }
 
@@ -304,7 +304,7 @@ extension LuaRuntime {
         }
         m.def(
             "state_bytes", "d:state_bytes()",
-            "Bytes of trainable state: values and indices plus the optimizer's (AG: 20 per value + 4 for the i64 index; MA: values, indices and SM3's accumulators).",
+            "Bytes of trainable state: values and indices plus the optimizer's (AG: 20 per value: f32 value, i32 index, age and two moments; MA: values, indices and SM3's accumulators).",
             example: spielExampleSetup + "print(d:state_bytes() / d:k())"
         ) { s in
             s.push(try s.checkSpiel(1, "state_bytes").trainableStateBytes)

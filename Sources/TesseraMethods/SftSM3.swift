@@ -36,7 +36,7 @@ public final class SftSM3: Optimizer {
             throw TensorError("SftSM3", "a parameter of shape \(p.shape) is not the values of a sparse delta")
         }
         var (row, col) = accumulators(of: layer)
-        let idx = layer.indices.pointer(Int64.self), gp = grad.pointer(Float.self), pp = p.mutablePointer(Float.self)
+        let idx = layer.indexArray(), gp = grad.pointer(Float.self), pp = p.mutablePointer(Float.self)
         let inF = Int64(layer.inFeatures)
         let (eps, step, keep) = (Float(o.eps), Float(lr), Float(1 - lr * o.weightDecay))
         var nu = [Float](repeating: 0, count: layer.k)

@@ -19,6 +19,8 @@ public struct GradientWindow {
     public var sum: [Float] = []
     public var sumOfSquares: [Float] = []
     public var samples = 0
+
+    public init() {}
 }
 
 public final class SparseDeltaLinear: Module {
@@ -48,7 +50,9 @@ public final class SparseDeltaLinear: Module {
         try SparseDeltaLinear.checkIndices(indices, numel: inF * outF, op: "spiel.wrap")
         try registerModule("base_layer", base)
         try registerParameter("values", Tensor.zeros([indices.count]))
-        try registerBuffer("indices", Tensor.from(indices))
+        // i32 while every position fits, as the reference does (4 bytes per delta instead of 8)
+        let narrow = inF * outF <= Int(Int32.max)
+        try registerBuffer("indices", narrow ? Tensor.from(indices.map { Int32($0) }) : Tensor.from(indices))
     }
 
     /// (out, in) of a linear base layer
@@ -69,13 +73,17 @@ public final class SparseDeltaLinear: Module {
 
     public var base: Module { children[0].module }
     public var values: Tensor { parameter("values")! }
-    /// flat row-major positions into (out, in), i64 (k)
+    /// flat row-major positions into (out, in) (k), i32 (or i64 for matrices of 2^31 entries and more)
     public var indices: Tensor { buffer("indices")! }
     public var k: Int { values.numel }
     public var numel: Int { inFeatures * outFeatures }
 
     /// The indices as an array (slot order).
     public func indexArray() -> [Int64] {
+        if indices.dtype == .i32 {
+            let p = indices.pointer(Int32.self)
+            return (0..<k).map { Int64(p[$0]) }
+        }
         let p = indices.pointer(Int64.self)
         return (0..<k).map { p[$0] }
     }
@@ -84,8 +92,13 @@ public final class SparseDeltaLinear: Module {
     public func setIndices(_ new: [Int64]) throws {
         guard new.count == k else { throw TensorError("spiel", "expected \(k) indices, got \(new.count)") }
         try SparseDeltaLinear.checkIndices(new, numel: numel, op: "spiel")
-        let p = indices.mutablePointer(Int64.self)
-        for (n, i) in new.enumerated() { p[n] = i }
+        if indices.dtype == .i32 {
+            let p = indices.mutablePointer(Int32.self)
+            for (n, i) in new.enumerated() { p[n] = Int32(i) }
+        } else {
+            let p = indices.mutablePointer(Int64.self)
+            for (n, i) in new.enumerated() { p[n] = i }
+        }
         indicesChanged()
     }
 
@@ -94,7 +107,7 @@ public final class SparseDeltaLinear: Module {
 
     func layout() -> SparseDeltaLayout {
         if let l = cachedLayout { return l }
-        let l = SparseDeltaLayout(indices: indices.pointer(Int64.self), count: k, inFeatures: inFeatures)
+        let l = SparseDeltaLayout(indices: indexArray(), inFeatures: inFeatures)
         cachedLayout = l
         return l
     }
@@ -137,7 +150,7 @@ public final class SparseDeltaLinear: Module {
         if dense, let gv {
             // gW (out, in) = goᵀ (out, T) @ x (T, in); one layer's transient
             let gW = try noGrad { try go.reshape([tokens, outFeatures]).t().matmul(x.reshape([tokens, inFeatures])).contiguous() }
-            let pw = gW.pointer(Float.self), pi = indices.pointer(Int64.self), pg = gv.mutablePointer(Float.self)
+            let pw = gW.pointer(Float.self), pi = indexArray(), pg = gv.mutablePointer(Float.self)
             for n in 0..<k { pg[n] = pw[Int(pi[n])] }
             if gradientWindow != nil { try accumulate(gW) }
             denseBackwards += 1
@@ -181,7 +194,7 @@ public final class SparseDeltaLinear: Module {
     }
 
     private func scatterAdd(into w: Tensor, sign: Float) {
-        let pw = w.mutablePointer(Float.self), pi = indices.pointer(Int64.self), pv = values.pointer(Float.self)
+        let pw = w.mutablePointer(Float.self), pi = indexArray(), pv = values.pointer(Float.self)
         for n in 0..<k { pw[Int(pi[n])] += sign * pv[n] }
     }
 

@@ -17,8 +17,8 @@ struct SparseDeltaLayout {
     let slots: [Int32]
 
     /// indices: flat row-major positions into (out, in), any order, each in range
-    init(indices: UnsafePointer<Int64>, count k: Int, inFeatures: Int) {
-        let order = (0..<k).sorted { indices[$0] < indices[$1] }
+    init(indices: [Int64], inFeatures: Int) {
+        let order = indices.indices.sorted { indices[$0] < indices[$1] }
         rows = order.map { Int32(indices[$0] / Int64(inFeatures)) }
         columns = order.map { Int32(indices[$0] % Int64(inFeatures)) }
         slots = order.map { Int32($0) }

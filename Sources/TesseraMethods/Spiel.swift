@@ -115,7 +115,7 @@ public final class SpielModel {
 }
 
 /// k distinct positions of 0..<n drawn uniformly, sorted (the reference's top-k of rand(shape)).
-func randomSubset(_ k: Int, of n: Int, generator: Generator) -> [Int64] {
+public func randomSubset(_ k: Int, of n: Int, generator: Generator) -> [Int64] {
     if k * 3 > n {
         // partial Fisher-Yates over the whole range
         var all = (0..<Int64(n)).map { $0 }

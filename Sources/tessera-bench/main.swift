@@ -223,6 +223,7 @@ do {
     if groups.contains("tokenize") { try benchTokenize() }
     if groups.contains("models") { try benchModels() }
     if groups.contains("sft") { try benchSFT() }
+    if groups.contains("spiel") { try benchSpiel() }
     // train (all three rows) or train-bert, train-minilm, train-decoder (one row, for peak memory)
     let trainRows = Set(groups.compactMap { g in g == "train" ? "all" : g.hasPrefix("train-") ? String(g.dropFirst(6)) : nil })
     if !trainRows.isEmpty { try benchTrain(trainRows.contains("all") ? ["bert", "minilm", "decoder"] : trainRows) }
