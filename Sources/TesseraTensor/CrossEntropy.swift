@@ -99,20 +99,32 @@ private func crossEntropyForward<T: FloatMath>(
     }
 }
 
-/// Σ exp(x - shift) over n contiguous values, 16 lanes at a time
+/// Σ exp(x - shift) over n contiguous values: exps of a chunk into a small buffer (a plain loop,
+/// which the compiler vectorises; exp on SIMD lanes one by one did not), then summed 16 lanes at
+/// a time
 @inline(__always)
 private func expSum<T: FloatMath>(_ x: UnsafePointer<T>, _ n: Int, _ shift: T) -> T {
-    var acc = SIMD16<T>()
-    var j = 0
-    let raw = UnsafeRawPointer(x)
-    while j + 16 <= n {
-        let v = raw.loadUnaligned(fromByteOffset: j * MemoryLayout<T>.stride, as: SIMD16<T>.self)
-        for k in 0..<16 { acc[k] += T.exp(v[k] - shift) }
-        j += 16
+    let chunk = 512
+    return withUnsafeTemporaryAllocation(of: T.self, capacity: chunk) { buffer -> T in
+        let b = buffer.baseAddress!
+        var acc = SIMD16<T>()
+        var tail = T(0)
+        var start = 0
+        while start < n {
+            let len = Swift.min(chunk, n - start)
+            let src = x + start
+            for j in 0..<len { b[j] = T.exp(src[j] - shift) }
+            var j = 0
+            let raw = UnsafeRawPointer(b)
+            while j + 16 <= len {
+                acc += raw.loadUnaligned(fromByteOffset: j * MemoryLayout<T>.stride, as: SIMD16<T>.self)
+                j += 16
+            }
+            while j < len { tail += b[j]; j += 1 }
+            start += len
+        }
+        return acc.sum() + tail
     }
-    var s = acc.sum()
-    while j < n { s += T.exp(x[j] - shift); j += 1 }
-    return s
 }
 
 /// dx[row] = scale[row] · (softmax(x[row]) - ε/C - (1-ε)·onehot(t[row])); ignored rows are 0

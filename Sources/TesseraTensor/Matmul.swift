@@ -39,7 +39,18 @@ extension Tensor {
         try gemmBatched(av, bv, out, batch: batch, m: m, n: n, k: k)
         return out.recordGrad("matmul", [a, b]) { g in
             let ga = a.requiresGrad ? try g.matmul(b.detach().transpose(-1, -2)).sumTo(a.shape) : nil
-            let gb = b.requiresGrad ? try a.detach().transpose(-1, -2).matmul(g).sumTo(b.shape) : nil
+            var gb: Tensor? = nil
+            if b.requiresGrad {
+                if b.rank == 2 && a.rank > 2 {
+                    // a weight shared by the whole batch (a Linear layer): one product with the
+                    // batch folded into the inner dimension, (K, B·M) @ (B·M, N), instead of B
+                    // small products and a sum over them
+                    let a2 = try a.detach().reshape([-1, k]), g2 = try g.reshape([-1, n])
+                    gb = try a2.transpose(0, 1).matmul(g2)
+                } else {
+                    gb = try a.detach().transpose(-1, -2).matmul(g).sumTo(b.shape)
+                }
+            }
             return [ga, gb]
         }
     }
