@@ -89,9 +89,10 @@ private let spielExampleSetup = """
     """
 
 extension LuaRuntime {
-    /// the spiel library and its LoRA baselines (lora)
+    /// the spiel library, its LoRA baselines (lora) and instruction data (instruct)
     func openSpielLibrary() {
         openLoRALibrary()
+        openInstructLibrary()
         openSpielMetatable()
         lua_createtable(L, 0, 4)
         let lib = LibraryBuilder(self, prefix: "spiel", qualifiedErrors: true)

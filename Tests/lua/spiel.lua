@@ -127,9 +127,19 @@ T.raises(function() spiel.train{model = m, delta = 3, data = data, loss = lm_los
 T.raises(function() lora.wrap(nn.DecoderForCausalLM(config), {r = 0}) end, "rank", "bad rank")
 T.raises(function() lora.load("/nonexistent", nn.DecoderForCausalLM(config)) end, "lora.load", "missing adapter")
 
+-- instruction data: ChatML prompts, labels only on the response
+local ex = {{instruction = "Say hi.", output = "hi"}, {instruction = "Add.", input = "2 and 3", output = "5"}}
+T.ok(instruct.prompt(ex[2]):find("<|im_start|>user\nAdd.\n\n2 and 3<|im_end|>\n<|im_start|>assistant\n", 1, true) ~= nil, "ChatML prompt")
+local tok = tokenizers.bpe{tokens = {"a", "b", "h", "i", "<|im_start|>", "<|im_end|>"}, merges = {}}
+local bids, blabels, nresp = instruct.batch(tok, ex, {max_length = 200})
+local labelled = blabels:ne(-100):sum():item()
+T.eq(labelled, nresp, "labels are set on the response tokens only")
+T.ok(blabels:narrow(2, 1, 1):eq(-100):all(), "the prompt is not trained on")
+T.raises(function() instruct.batch(tok, {{output = "x"}}) end, "instruction", "an example needs an instruction")
+
 -- help examples
 local real_print = print
-for _, lib in ipairs{{"spiel", spiel}, {"lora", lora}} do
+for _, lib in ipairs{{"spiel", spiel}, {"lora", lora}, {"instruct", instruct}} do
   for name, f in pairs(lib[2]) do
     local text = {}
     print = function(...) for _, v in ipairs{...} do text[#text + 1] = tostring(v) end end
