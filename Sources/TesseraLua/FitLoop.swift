@@ -94,7 +94,7 @@ extension LuaRuntime {
         let lib = LibraryBuilder(self, prefix: "nn", qualifiedErrors: true)
         lib.def(
             "fit",
-            "nn.fit({model=, data=, loss=, optimizer=, steps= [, accumulate=, eval=, eval_every=, clip_grad_norm=, on_step=, log_every=]})",
+            "nn.fit({model=, data=, loss=, optimizer=, steps= [, accumulate=, eval=, eval_every=, clip_grad_norm=, on_step=, log_every=, progress=]})",
             "Trains for steps optimizer steps and returns the history {step=, loss=, lr=, grad_norm=, eval=}.",
             details: """
                 Each step: batch = data(step) (or data[(step-1) % #data + 1] for a table of batches);
@@ -110,7 +110,8 @@ extension LuaRuntime {
                 eval_every steps (and after the last step) in eval mode without gradients, and each
                 result, with its step, is appended to history.eval.
                 Progress: on a terminal one line redrawn in place (step/N, steps/s, ETA, loss); otherwise
-                a line every log_every steps (default steps/10) through print; log_every = 0 is silent.
+                a line every log_every steps (default steps/10) through print; log_every = 0 or
+                progress = false is silent.
                 Ctrl-C stops between steps: the history so far is returned with interrupted = true
                 and a note. An error in a callback is raised with the callback's traceback.
                 """,
@@ -126,11 +127,11 @@ extension LuaRuntime {
         let fn = "nn.fit", L = s.L
         guard lua_type(L, 1) == LUA_TTABLE else { throw LuaError.argument(1, fn, "options table expected, got \(s.typeName(1))") }
         let opts = try s.options(
-            1, fn, allowed: ["steps", "accumulate", "eval_every", "clip_grad_norm", "log_every"],
+            1, fn, allowed: ["steps", "accumulate", "eval_every", "clip_grad_norm", "log_every", "progress"],
             raw: ["model", "data", "loss", "optimizer", "eval", "on_step"])
         guard let steps = try opts.int("steps"), steps > 0 else { throw LuaError.argument(1, fn, "option 'steps' (a positive integer) is required") }
         let evalEvery = try opts.int("eval_every") ?? 0
-        let logEvery = try opts.int("log_every") ?? max(1, steps / 10)
+        let logEvery = try opts.bool("progress") == false ? 0 : try opts.int("log_every") ?? max(1, steps / 10)
         let clip = try opts.number("clip_grad_norm")
         let accumulate = try opts.int("accumulate") ?? 1
         guard accumulate >= 1 else { throw LuaError.argument(1, fn, "option 'accumulate' must be a positive integer, got \(accumulate)") }

@@ -162,6 +162,8 @@ T.ok((wa - wb):abs():max():item() < 1e-6, "accumulate: weights equal to one step
 local partial = nn.fit{model = mb, loss = loss_fn, optimizer = optb, steps = 5, accumulate = 2, log_every = 0,
   data = function(i) return bsb[i] end}
 T.eq(#partial.loss, 2, "accumulate: a partial last accumulation is dropped")
+local quiet = nn.fit{model = mb, loss = loss_fn, optimizer = optb, steps = 2, progress = false, data = bsb}
+T.eq(#quiet.loss, 2, "progress = false trains silently")
 T.raises(function() nn.fit{model = mb, loss = loss_fn, optimizer = optb, steps = 1, accumulate = 0, data = bsb} end,
   "option 'accumulate' must be a positive integer", "accumulate must be positive")
 
