@@ -11,6 +11,36 @@ import TesseraTensor
 /// the options sft.train passes through to nn.fit for both phases
 private let fitOptions = ["log_every", "eval_every", "clip_grad_norm", "accumulate"]
 private let fitCallbacks = ["data", "loss", "eval", "on_step"]
+/// registry key of the Lua factory behind sft.train's `sources` option
+private let multiSourceKey = "tessera.sft.multisource"
+
+/// Multi-source training (the reference's MultiSourcePlugin): a data function that takes the
+/// previous batch's source-language SFT out, reads the next batch and applies the SFT its `key`
+/// names (without head; no base check, since training moves the base), and `done` to take the
+/// last one out before selection, rewinding or extraction.
+private let multiSourceFactory = """
+    return function(data, sources, key, model)
+      local current
+      local function done()
+        if current then current:revert(model); current = nil end
+      end
+      local function batch(step)
+        done()
+        local b
+        if type(data) == "function" then b = data(step) else b = data[(step - 1) % #data + 1] end
+        if b == nil then return nil end
+        local name = type(b) == "table" and b[key] or nil
+        local d = name ~= nil and sources[name] or nil
+        if d == nil then
+          error(string.format("sft.train: batch %d has %s = %s, which is not a key of sources", step, key, tostring(name)), 0)
+        end
+        d:apply(model, {with_head = false, check_base = false})
+        current = d
+        return b
+      end
+      return batch, done
+    end
+    """
 
 extension LuaStack {
     /// A string or a list of strings at i (name patterns).
@@ -40,6 +70,9 @@ extension LuaStack {
 extension LuaRuntime {
     func openSFTLibrary() {
         openSparseDiffMetatable()
+        if (try? run(multiSourceFactory, name: "=sft.sources")) == 1 {
+            lua_setfield(L, luashim_registryindex(), multiSourceKey)
+        }
         lua_createtable(L, 0, 4)
         let lib = LibraryBuilder(self, prefix: "sft", qualifiedErrors: true)
         Help.addTopic(
@@ -53,7 +86,7 @@ extension LuaRuntime {
             """)
         lib.def(
             "train",
-            "sft.train({model=, data=, loss=, k= | density=, full_steps=, sparse_steps= [, lr=, weight_decay=, l1=, l1_full=, l1_sparse=, selection=, maskable=, freeze=, kind=, iterations=, head=, seed=, base=, eval=, eval_every=, log_every=, on_step=, clip_grad_norm=, accumulate=]})",
+            "sft.train({model=, data=, loss=, k= | density=, full_steps=, sparse_steps= [, lr=, weight_decay=, l1=, l1_full=, l1_sparse=, selection=, maskable=, freeze=, kind=, iterations=, head=, seed=, base=, sources=, source_key=, eval=, eval_every=, log_every=, on_step=, clip_grad_norm=, accumulate=]})",
             "Lottery-ticket sparse fine-tuning: returns the SparseDiff (the model is left trained) and the two phases' nn.fit histories.",
             details: """
                 θ0 is what the model holds when sft.train starts (apply the source-language SFT first for a
@@ -69,6 +102,10 @@ extension LuaRuntime {
                 "task" (default otherwise) or "other". l1 (or l1_full / l1_sparse): pull toward θ0,
                 λ·Σ|θ - θ0| / (number of model parameters). selection = "random" picks k uniform entries
                 instead (the control). iterations splits k over several rounds. lr defaults to 5e-5.
+                sources = {name = SparseDiff, ...}: multi-source training; each batch names its source
+                language in batch.source (or batch[source_key]), whose language SFT is applied (without
+                head) for that batch's step and reverted after it, so θ0 and the diff stay relative to the
+                model without any of them.
                 """,
             example: """
                 tensor.manual_seed(0)
@@ -146,8 +183,8 @@ extension LuaRuntime {
             1, fn,
             allowed: [
                 "k", "density", "full_steps", "sparse_steps", "lr", "weight_decay", "l1", "l1_full", "l1_sparse", "selection", "kind",
-                "iterations", "head", "seed", "base",
-            ] + fitOptions, raw: ["model", "maskable", "freeze"] + fitCallbacks)
+                "iterations", "head", "seed", "base", "source_key",
+            ] + fitOptions, raw: ["model", "maskable", "freeze", "sources"] + fitCallbacks)
         lua_settop(L, 1)
         lua_getfield(L, 1, "model")
         guard let model = s.module(at: -1) else { throw LuaError.argument(1, fn, "option 'model' must be a module, got \(s.typeName(-1))") }
@@ -187,10 +224,12 @@ extension LuaRuntime {
             throw LuaError.argument(1, fn, "option 'sparse_steps' (a positive integer: steps of sparse fine-tuning) is required")
         }
         let logEvery = try opts.int("log_every")
+        try checkSources(s, fn)
         let trainer = try LotteryTicketTrainer(model: model, options: o)
         defer { trainer.restoreTrainability() }
         lua_createtable(L, 0, 2)
         let histories = lua_gettop(L)
+        let sources = try multiSource(s, sourceKey: try opts.string("source_key") ?? "source")
         lua_createtable(L, Int32(o.iterations), 0)
         lua_setfield(L, histories, "full")
         lua_createtable(L, Int32(o.iterations), 0)
@@ -205,7 +244,8 @@ extension LuaRuntime {
                     "\(fn): phase 1, full fine-tuning of \(trainer.maskableCount + trainer.dense.reduce(0) { $0 + $1.tensor.numel }) entries for \(fullSteps) steps\(round)"
                 )
             }
-            try fitPhase(s, trainer.fullPhaseOptimizer(), steps: fullSteps, into: histories, "full", phase: "phase 1")
+            try fitPhase(
+                s, trainer.fullPhaseOptimizer(), steps: fullSteps, into: histories, "full", phase: "phase 1", sources: sources)
             let budget = trainer.budget(iteration: it)
             try trainer.select(budget)
             try trainer.rewind(to: saved)
@@ -216,7 +256,9 @@ extension LuaRuntime {
                     "\(fn): phase 2, sparse fine-tuning of \(trainer.selectedCount) \(how) entries (\(cFormat("%.2f", 100 * Double(trainer.selectedCount) / Double(trainer.maskableCount)))% of \(trainer.maskableCount)) after rewinding, for \(sparseSteps) steps\(round)"
                 )
             }
-            try fitPhase(s, trainer.sparsePhaseOptimizer(), steps: sparseSteps, into: histories, "sparse", phase: "phase 2")
+            try fitPhase(
+                s, trainer.sparsePhaseOptimizer(), steps: sparseSteps, into: histories, "sparse", phase: "phase 2",
+                sources: sources)
         }
         let diff = try trainer.diff(notes: ["full_steps": "\(fullSteps)", "sparse_steps": "\(sparseSteps)"])
         s.push(diff)
@@ -224,9 +266,50 @@ extension LuaRuntime {
         return 2
     }
 
+    /// Checks option `sources` of the options table at 1: nil, or a table name -> SparseDiff.
+    private func checkSources(_ s: LuaStack, _ fn: String) throws {
+        let L = s.L
+        defer { lua_settop(L, 1) }
+        lua_getfield(L, 1, "sources")
+        if s.isNoneOrNil(-1) { return }
+        guard lua_type(L, -1) == LUA_TTABLE else {
+            throw LuaError.argument(1, fn, "option 'sources' must be a table name -> SparseDiff, got \(s.typeName(-1))")
+        }
+        lua_pushnil(L)
+        while lua_next(L, -2) != 0 {
+            defer { lua_settop(L, -2) }
+            guard s.sparseDiff(at: -1) != nil else {
+                throw LuaError.argument(1, fn, "option 'sources' must hold SparseDiffs, one is a \(s.typeName(-1))")
+            }
+        }
+    }
+
+    /// With option `sources`: pushes the multi-source data function and its `done`, and returns
+    /// their stack indices; nil (nothing pushed) without it.
+    private func multiSource(_ s: LuaStack, sourceKey: String) throws -> (data: Int32, done: Int32)? {
+        let L = s.L
+        lua_getfield(L, 1, "sources")
+        let given = !s.isNoneOrNil(-1)
+        lua_settop(L, -2)
+        guard given else { return nil }
+        lua_getfield(L, luashim_registryindex(), multiSourceKey)
+        lua_getfield(L, 1, "data")
+        lua_getfield(L, 1, "sources")
+        s.push(sourceKey)
+        lua_getfield(L, 1, "model")
+        if luashim_pcall(L, 4, 2, 0) != LUA_OK { throw LuaCalleeError() }
+        let top = lua_gettop(L)
+        return (top - 1, top)
+    }
+
     /// Runs nn.fit with the user's options (model, data, loss, eval, ...), `optimizer` and
-    /// `steps`, and appends its history to histories[key]. A Ctrl-C in it stops sft.train.
-    private func fitPhase(_ s: LuaStack, _ optimizer: Optimizer, steps: Int, into histories: Int32, _ key: String, phase: String) throws {
+    /// `steps`, and appends its history to histories[key]. A Ctrl-C in it stops sft.train. With
+    /// `sources`, the batches come through the multi-source data function, and the last source
+    /// SFT is taken out afterwards (after a failure too).
+    private func fitPhase(
+        _ s: LuaStack, _ optimizer: Optimizer, steps: Int, into histories: Int32, _ key: String, phase: String,
+        sources: (data: Int32, done: Int32)?
+    ) throws {
         let L = s.L
         _ = luashim_getglobal(L, "nn")
         lua_getfield(L, -1, "fit")
@@ -237,11 +320,23 @@ extension LuaRuntime {
             lua_getfield(L, 1, field)
             lua_setfield(L, -2, field)
         }
+        if let sources {
+            lua_pushvalue(L, sources.data)
+            lua_setfield(L, -2, "data")
+        }
         s.push(optimizer)
         lua_setfield(L, -2, "optimizer")
         s.push(steps)
         lua_setfield(L, -2, "steps")
-        if luashim_pcall(L, 1, 1, 0) != LUA_OK { throw LuaCalleeError() }
+        let status = luashim_pcall(L, 1, 1, 0)
+        if let sources {
+            lua_pushvalue(L, sources.done)
+            if luashim_pcall(L, 0, 0, 0) != LUA_OK {
+                if status != LUA_OK { lua_settop(L, -2) }
+                throw LuaCalleeError()
+            }
+        }
+        if status != LUA_OK { throw LuaCalleeError() }
         lua_getfield(L, -1, "interrupted")
         let interrupted = lua_toboolean(L, -1) != 0
         lua_settop(L, -2)

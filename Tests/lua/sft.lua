@@ -70,6 +70,41 @@ T.eq(lang:info().kind, "language", "an MLM model trains a language SFT")
 T.eq(#lang:info().heads, 0, "a language SFT carries no head")
 T.ok(same(mlm:parameters()["cls.predictions.decoder.weight"], embeddings), "the untied decoder stayed frozen")
 
+-- multi-source: each batch's source-language SFT is applied for its step and taken out after;
+-- θ0 and the diff stay relative to the model without any source SFT
+local ms = nn.EncoderForTokenClassification(config, 3)
+ms:load_state_dict(theta0)
+local probe = "bert.embeddings.word_embeddings.weight"
+local function shifted(by) -- a source SFT that moves one entry (token 0, unused by the batches) by `by`
+  local tuned = {}
+  for name, t in pairs(ms:parameters()) do tuned[name] = t:detach():clone() end
+  local entry = tuned[probe]:select(1, 1):narrow(1, 1, 1)
+  entry:copy_(entry + by)
+  return sft.extract(copy(ms), tuned)
+end
+local sources = {a = shifted(100), b = shifted(-100)}
+T.eq(sources.a:nnz(), 1, "a one-entry source SFT")
+local seen = {}
+local ms_loss = function(model, b)
+  local v = model:parameters()[probe][1][1] - theta0[probe][1][1]
+  seen[#seen + 1] = b.source .. (v > 50 and "+" or v < -50 and "-" or "0")
+  return tag_loss(model, b)
+end
+local ms_data = {{ids = ids, labels = labels, source = "a"}, {ids = ids, labels = labels, source = "b"}}
+local msd = sft.train{model = ms, data = ms_data, loss = ms_loss, k = 40, full_steps = 4, sparse_steps = 4, lr = 0.01,
+  sources = sources, log_every = 0}
+T.eq(table.concat(seen, " "), "a+ b- a+ b- a+ b- a+ b-", "each batch sees its own source SFT, in both phases")
+local ms_again = nn.EncoderForTokenClassification(config, 3)
+ms_again:load_state_dict(theta0)
+msd:apply(ms_again)
+for name, t in pairs(ms_again:parameters()) do
+  T.near(t, ms:parameters()[name], 1e-4, "multi-source: θ0 + diff = trained, no source left in: " .. name)
+end
+T.raises(function() sft.train{model = ms, data = {{ids = ids, labels = labels, source = "c"}}, loss = tag_loss, k = 10,
+  full_steps = 1, sparse_steps = 1, sources = sources, log_every = 0} end, "not a key of sources", "unknown source")
+T.raises(function() sft.train{model = ms, data = ms_data, loss = tag_loss, k = 10, full_steps = 1, sparse_steps = 1,
+  sources = {a = 1}, log_every = 0} end, "SparseDiff", "sources that are not diffs")
+
 -- composition: language (no head) + task, in either order, equals the dense sum
 local function fresh() local m = nn.EncoderForTokenClassification(config, 3); m:load_state_dict(theta0); return m end
 local ab, ba = fresh(), fresh()
