@@ -122,8 +122,21 @@ private func gemmBatched(_ a0: Tensor, _ b0: Tensor, _ out: Tensor, batch: [Int]
     let (ao, bo) = (aOp!, bOp!)
     let f32 = out.dtype == .f32
     let abase = a.storage.base, bbase = b.storage.base, obase = out.storage.base
+    // one row times a matrix (decoding a token): a matrix-vector product. sgemm would pack the
+    // whole of B first, which for an LM head (576 x 49152) costs more than the product
+    let incx = Int32(ao.trans == CblasNoTrans ? 1 : ao.ld)
+    let (bRows, bCols) = bo.trans == CblasNoTrans ? (k, n) : (n, k)
+    let bTrans = bo.trans == CblasNoTrans ? CblasTrans : CblasNoTrans
     let call = { (p: Int) in
-        if f32 {
+        if m == 1 && f32 {
+            cblas_sgemv(
+                CblasRowMajor, bTrans, Int32(bRows), Int32(bCols), 1, bbase.assumingMemoryBound(to: Float.self) + bOffs[p], bo.ld,
+                abase.assumingMemoryBound(to: Float.self) + aOffs[p], incx, 0, obase.assumingMemoryBound(to: Float.self) + p * n, 1)
+        } else if m == 1 {
+            cblas_dgemv(
+                CblasRowMajor, bTrans, Int32(bRows), Int32(bCols), 1, bbase.assumingMemoryBound(to: Double.self) + bOffs[p], bo.ld,
+                abase.assumingMemoryBound(to: Double.self) + aOffs[p], incx, 0, obase.assumingMemoryBound(to: Double.self) + p * n, 1)
+        } else if f32 {
             cblas_sgemm(
                 CblasRowMajor, ao.trans, bo.trans, Int32(m), Int32(n), Int32(k), 1,
                 abase.assumingMemoryBound(to: Float.self) + aOffs[p], ao.ld,

@@ -28,6 +28,13 @@ func benchModels() throws {
         let ids = try Tensor.randint(0, 49152, [1, 128], generator: Generator(seed: 1))
         let prefill = try time { _ = try noGrad { try model(ids) } }
         emit("models", "SmolLM2-135M: forward over a 128-token prompt", 128 / prefill, "tok/s")
+        guard let quantized = try Pretrained.load(p, quantized: true).module as? DecoderForCausalLM else { return }
+        let tq = try time(budget: 4) {
+            produced = try quantized.generate(prompt, options: GenerationOptions(maxNewTokens: new)).count
+        }
+        emit("models", "SmolLM2-135M, projections kept Q4_1: greedy generation", Double(produced) / tq, "tok/s")
+        let prefillQ = try time { _ = try noGrad { try quantized(ids) } }
+        emit("models", "SmolLM2-135M, projections kept Q4_1: 128-token prompt", 128 / prefillQ, "tok/s")
     }
     if let p = modelAsset("minilm") {
         let load = try time(budget: 2) { _ = try Pretrained.load(p) }

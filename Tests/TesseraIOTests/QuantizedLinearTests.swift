@@ -44,6 +44,16 @@ final class QuantizedLinearTests: XCTestCase {
         XCTAssertEqual(numeric, analytic, accuracy: 1e-3 * max(1, abs(analytic)))
     }
 
+    func testFewRowsTakeTheFusedRowDotsAndAgree() throws {
+        // decoding feeds 1..8 rows: each weight row is dequantised and dotted in place
+        let w = try randomMatrix(40, 96)
+        let dense = try w.dequantized()
+        for m in [1, 3, 8, 9] {
+            let x = try Tensor.randn([m, 96], generator: Generator(seed: UInt64(m)))
+            XCTAssertLessThan(try maxDifference(try w.matmulTransposed(x), try x.matmul(dense.t())), 1e-4, "\(m) rows")
+        }
+    }
+
     func testNoGradientRecordedForConstantInputs() throws {
         let q = try QuantizedLinear(try randomMatrix(32, 32))
         let y = try q(try Tensor.randn([4, 32]))

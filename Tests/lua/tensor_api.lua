@@ -157,4 +157,25 @@ T.ok(#big < 2000, "summary stays short (" .. #big .. " chars for 10^6 elements)"
 T.ok(tostring(tensor.from(2.5)):find("scalar", 1, true), "0-d tensor prints as a scalar")
 T.ok(tostring(tensor.zeros(0)):find("shape 0", 1, true), "empty tensor prints")
 
+-- one-row products go to BLAS's matrix-vector routine: every layout and dtype agrees with a
+-- broadcast reference, and the gradient flows through it
+do
+  tensor.manual_seed(3)
+  local function ref(a, b) return (a:transpose(-1, -2) * b):sum(-2, true) end
+  for _, dt in ipairs{"f32", "f64"} do
+    local K, N = 37, 53
+    local a, at = tensor.randn(1, K, {dtype = dt}), tensor.randn(K, 1, {dtype = dt}):t()
+    local B, Bt = tensor.randn(K, N, {dtype = dt}), tensor.randn(N, K, {dtype = dt}):t()
+    for i, pair in ipairs{{a, B}, {a, Bt}, {at, B}, {at, Bt}} do
+      T.ok((pair[1]:matmul(pair[2]) - ref(pair[1], pair[2])):abs():max():item() < 1e-4, dt .. " row times matrix, layout " .. i)
+    end
+    local a3, B3 = tensor.randn(3, 1, K, {dtype = dt}), tensor.randn(3, K, N, {dtype = dt})
+    T.ok((a3:matmul(B3) - ref(a3, B3)):abs():max():item() < 1e-4, dt .. " batched rows times matrices")
+    local w = tensor.randn(K, N, {dtype = dt}):requires_grad(true)
+    local x = tensor.randn(1, K, {dtype = dt}):requires_grad(true)
+    x:matmul(w):sum():backward()
+    T.ok((x.grad - w:detach():sum(2):reshape(1, K)):abs():max():item() < 1e-4, dt .. " gradient through a row product")
+  end
+end
+
 T.summary()
