@@ -26,7 +26,31 @@ struct SparseDeltaLayout {
     var count: Int { slots.count }
 }
 
+/// a[0..<64] += v · b[0..<64], four 16-lane vectors
+@inline(__always)
+private func axpy64(_ v: Float, _ b: UnsafePointer<Float>, _ a: UnsafeMutablePointer<Float>) {
+    let (rb, ra) = (UnsafeRawPointer(b), UnsafeMutableRawPointer(a))
+    for o in stride(from: 0, to: 256, by: 64) {
+        let x = ra.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self)
+        ra.storeBytes(of: x + v * rb.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self), toByteOffset: o, as: SIMD16<Float>.self)
+    }
+}
+
+/// Σ a[t] b[t] over 64 floats with four independent 16-lane accumulators (a scalar loop is one
+/// dependent chain of 64 adds: strict float order forbids the compiler to split it)
+@inline(__always)
+private func dot64(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>) -> Float {
+    let (ra, rb) = (UnsafeRawPointer(a), UnsafeRawPointer(b))
+    func load(_ r: UnsafeRawPointer, _ o: Int) -> SIMD16<Float> { r.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self) }
+    var s0 = load(ra, 0) * load(rb, 0)
+    var s1 = load(ra, 64) * load(rb, 64)
+    s0.addProduct(load(ra, 128), load(rb, 128))
+    s1.addProduct(load(ra, 192), load(rb, 192))
+    return (s0 + s1).sum()
+}
+
 enum SparseDeltaProducts {
+    /// tokens per chunk; the SIMD helpers above assume 64
     static let chunk = 64
 
     /// dst (width, c) = src (c, width) transposed, rows t0..<t0+c of src (leading dim `width`),
@@ -60,7 +84,7 @@ enum SparseDeltaProducts {
                             for j in 0..<layout.count {
                                 let v = values[Int(sp[j])]
                                 let a = acc + Int(rp[j]) * chunk, b = xT + Int(cp[j]) * chunk
-                                for tt in 0..<chunk { a[tt] += v * b[tt] }
+                                axpy64(v, b, a)
                             }
                             for tt in 0..<c {
                                 let row = y + (t0 + tt) * outFeatures
@@ -110,13 +134,11 @@ enum SparseDeltaProducts {
                                 if gx != nil {
                                     let v = values[Int(sp[j])]
                                     let a = acc + Int(cp[j]) * chunk
-                                    for tt in 0..<chunk { a[tt] += v * g[tt] }
+                                    axpy64(v, g, a)
                                 }
                                 if valueGradient != nil {
                                     let b = xT + Int(cp[j]) * chunk
-                                    var s: Float = 0
-                                    for tt in 0..<chunk { s += g[tt] * b[tt] }
-                                    partial[Int(sp[j])] += s
+                                    partial[Int(sp[j])] += dot64(g, b)
                                 }
                             }
                             if let gx {
