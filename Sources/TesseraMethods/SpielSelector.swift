@@ -1,7 +1,8 @@
 // SpielSelector: SpIEL's update/prune/regrow cycle (spec §1.3-1.6). step() follows each optimizer
-// update: a phase begins when (t+1) % R == 0 (and at construction), and ends with a selection
-// when t % R == A; the first selection replaces every delta (rate 1), later ones a fraction
-// 0.2·(1 - t/T) (linear) or 0.2·(1 + cos(πt/T))/2 (cosine); none once t > T. Pruning drops the
+// update: a phase begins when t % R == 0 (and at construction), and ends with a selection when
+// t % R == A, so every window holds A updates (the reference begins at (t+1) % R == 0, which the
+// spec names an off-by-one: its later windows hold A + 1 updates). The first selection replaces
+// every delta (rate 1), later ones a fraction 0.2·(1 - t/T) (linear) or 0.2·(1 + cos(πt/T))/2 (cosine); none once t > T. Pruning drops the
 // smallest |δ|; AG regrows the largest |Σg| among the window's candidates that are not remaining,
 // with seeded Adam state; MA regrows the largest outer(row, col) SM3 score among entries inactive
 // before the drop. After each selection every delta holds exactly k distinct in-range indices
@@ -86,9 +87,10 @@ public final class SpielSelector {
     @discardableResult
     public func step() throws -> Event? {
         completedSteps += 1
-        if (completedSteps + 1) % reselectionSteps == 0 { beginPhase() }
-        guard completedSteps % reselectionSteps == accumulationSteps % reselectionSteps else { return nil }
-        return try endPhase()
+        var event: Event?
+        if completedSteps % reselectionSteps == accumulationSteps % reselectionSteps { event = try endPhase() }
+        if completedSteps % reselectionSteps == 0 { beginPhase() }
+        return event
     }
 
     private func beginPhase() {

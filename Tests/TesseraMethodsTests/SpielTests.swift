@@ -141,6 +141,8 @@ func floats(_ t: Tensor) throws -> [Float] { try t.detach().contiguous().toArray
         let values = spiel.layers.map { ($0.path, $0.layer.values) }
         let opt: Optimizer = regrowth == .gradient ? try SftAdamW(values, lr: 1e-2) : try SftSM3(spiel.layers.map(\.layer), lr: 1e-2)
         let selector = try SpielSelector(spiel, regrowth: regrowth, optimizer: opt, totalUpdateSteps: steps, policy: policy)
+        var windowSamples: [Int] = []
+        selector.onSelection = { _ in windowSamples.append(spiel.layers[0].layer.gradientWindow?.samples ?? 0) }
         let data = Generator(seed: 4)
         var losses: [Float] = []
         for _ in 0..<steps {
@@ -170,6 +172,8 @@ func floats(_ t: Tensor) throws -> [Float] { try t.detach().contiguous().toArray
             }
         }
         let w0After = try floats(model.namedParameters().first { $0.name.hasSuffix("q_proj.base_layer.weight") }!.tensor)
+        // every AG window holds exactly the 5 updates before its selection (the reference's later ones 6)
+        if regrowth == .gradient { #expect(windowSamples == [5, 5]) }
         return (selector, w0, w0After)
     }
 
