@@ -87,3 +87,45 @@ extension QuantizedWeight {
         return out
     }
 }
+
+/// Products with W0 + Δ, a tile of rows at a time: `fill(rows, dst)` writes rows of W0 (a copy or a
+/// dequantisation), Δ's entries in those rows are added (`layout` is sorted by flat index, so
+/// they are one run), and one sgemm uses the tile. Only a tile of the merged weight ever exists.
+///   transposed: y (m, rows) = a (m, columns) @ (W0 + Δ)ᵀ
+///   otherwise:  y (m, columns) = a (m, rows) @ (W0 + Δ)
+func mergedTiledProduct(
+    rows: Int, columns: Int, tileRows: Int, fill: (Range<Int>, UnsafeMutablePointer<Float>) throws -> Void, layout: SparseDeltaLayout,
+    values: UnsafePointer<Float>, a: UnsafePointer<Float>, m: Int, transposed: Bool, into out: UnsafeMutablePointer<Float>
+) throws {
+    guard m > 0, rows > 0, columns > 0 else { return }
+    let tile = max(1, min(rows, tileRows))
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * columns)
+    defer { scratch.deallocate() }
+    var j = 0
+    try layout.rows.withUnsafeBufferPointer { rp in
+        try layout.columns.withUnsafeBufferPointer { cp in
+            try layout.slots.withUnsafeBufferPointer { sp in
+                for r0 in stride(from: 0, to: rows, by: tile) {
+                    let t = min(tile, rows - r0)
+                    try fill(r0..<(r0 + t), scratch)
+                    while j < rp.count && Int(rp[j]) < r0 + t {
+                        scratch[(Int(rp[j]) - r0) * columns + Int(cp[j])] += values[Int(sp[j])]
+                        j += 1
+                    }
+                    if transposed {
+                        // y[:, r0..<r0+t] (m, t) = a (m, K) @ tileᵀ (K, t)
+                        cblas_sgemm(
+                            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(t), Int32(columns), 1, a, Int32(columns), scratch,
+                            Int32(columns), 0, out + r0, Int32(rows))
+                    } else {
+                        // y (m, K) += a[:, r0..<r0+t] (m, t) @ tile (t, K)
+                        cblas_sgemm(
+                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(columns), Int32(t), 1, a + r0, Int32(rows), scratch,
+                            Int32(columns), 1, out, Int32(columns))
+                    }
+                    try Cancellation.check("SparseDeltaLinear")
+                }
+            }
+        }
+    }
+}

@@ -1,7 +1,8 @@
 // SparseDeltaLinear: SpIEL's adapted linear layer, y = x (W0 + scatter(values at indices))ᵀ + b.
 // The frozen base (a Linear, a GGUF QuantizedLinear or an NF4Linear, kept as child `base_layer`)
-// computes x W0ᵀ + b in its own way; the delta adds x Δᵀ by a sparse product, so no dense
-// weight is ever formed. The gradient of the values is the sampled product
+// is copied or dequantised a tile of rows at a time, the delta's entries in those rows added, and
+// each tile multiplied (forward, and backward to the input), so at most one tile of the merged
+// weight exists: never a layer's dense weight (the reference clones W0 whole). The gradient of the values is the sampled product
 // g[n] = Σ_t go[t, r_n] x[t, c_n] (k·T work) unless the dense gradient goᵀx is cheaper or needed:
 // during a SpIEL-AG selection window it is gathered and handed to the window's accumulator.
 
@@ -112,52 +113,81 @@ public final class SparseDeltaLinear: Module {
         return l
     }
 
-    /// x (..., in) -> base(x) + x Δᵀ (..., out)
+    /// rows of W0 (f32) for the merged products: a copy of a dense base's rows or a dequantisation
+    private func baseRows() throws -> (Range<Int>, UnsafeMutablePointer<Float>) throws -> Void {
+        let cols = inFeatures
+        if let l = base as? Linear {
+            let w = try l.weight.detach()
+            guard w.dtype == .f32, w.isContiguous else {
+                throw TensorError("SparseDeltaLinear", "needs a contiguous f32 base weight, got \(w.dtype)")
+            }
+            let p = w.pointer(Float.self)
+            return { r, dst in dst.update(from: p + r.lowerBound * cols, count: r.count * cols) }
+        }
+        if let q = base as? QuantizedLinear {
+            let m = q.quantizedWeight
+            return { r, dst in try m.dequantize(rows: r, into: dst, parallel: false) }
+        }
+        guard let n = base as? NF4Linear else { throw TensorError("SparseDeltaLinear", "unsupported base \(base.typeName)") }
+        let w = n.weight
+        return { r, dst in try w.dequantize(rows: r, into: dst) }
+    }
+
+    private var baseBias: Tensor? { (base as? Linear)?.bias ?? (base as? QuantizedLinear)?.bias ?? (base as? NF4Linear)?.bias }
+
+    /// rows per tile of the merged weight: about 1 MB of f32, at least 128 rows (QuantizedMatrix's rule)
+    private var tileRows: Int { min(outFeatures, max(128, (1 << 18) / max(1, inFeatures)) / 16 * 16) }
+
+    /// x (..., in) -> x (W0 + Δ)ᵀ + b (..., out); the merged weight exists a tile at a time
     public override func forward(_ x: Tensor) throws -> Tensor {
         guard x.rank >= 1, x.shape[x.rank - 1] == inFeatures else {
             throw TensorError("SparseDeltaLinear", "expects input (..., \(inFeatures)), got \(x.shape)")
         }
-        let y = try base(x)
-        if merged || k == 0 { return y }
+        if merged || k == 0 { return try base(x) }
         guard x.dtype == .f32, values.dtype == .f32 else {
             throw TensorError("SparseDeltaLinear", "computes in f32, got input \(x.dtype) and values \(values.dtype)")
         }
         let xc = try x.detach().contiguous()
         let tokens = xc.numel / inFeatures
-        let delta = try Tensor.empty(Array(x.shape.dropLast()) + [outFeatures], dtype: .f32, zeroed: true, op: "SparseDeltaLinear")
-        let lay = layout()
-        let v = values.detach()
-        SparseDeltaProducts.addForward(
-            x: xc.pointer(Float.self), tokens: tokens, inFeatures: inFeatures, y: delta.mutablePointer(Float.self), outFeatures: outFeatures,
-            layout: lay, values: v.pointer(Float.self))
+        let (lay, v, fill, tile) = (layout(), values.detach(), try baseRows(), tileRows)
+        let y = try Tensor.empty(Array(x.shape.dropLast()) + [outFeatures], dtype: .f32, op: "SparseDeltaLinear")
+        try mergedTiledProduct(
+            rows: outFeatures, columns: inFeatures, tileRows: tile, fill: fill, layout: lay, values: v.pointer(Float.self),
+            a: xc.pointer(Float.self), m: tokens, transposed: true, into: y.mutablePointer(Float.self))
         let wantsValues = values.requiresGrad
-        let out = delta.withGradient(from: [x, values], op: "SparseDeltaLinear") { [unowned self] go in
-            try self.backward(go: go.contiguous(), x: xc, tokens: tokens, layout: lay, values: v, wantsX: x.requiresGrad, wantsValues: wantsValues)
+        let out = y.withGradient(from: [x, values], op: "SparseDeltaLinear") { [unowned self] go in
+            let go = try go.contiguous()
+            var gx: Tensor?
+            if x.requiresGrad {
+                let g = try Tensor.empty(xc.shape, dtype: .f32, zeroed: true, op: "SparseDeltaLinear")
+                try mergedTiledProduct(
+                    rows: self.outFeatures, columns: self.inFeatures, tileRows: tile, fill: fill, layout: lay, values: v.pointer(Float.self),
+                    a: go.pointer(Float.self), m: tokens, transposed: false, into: g.mutablePointer(Float.self))
+                gx = g
+            }
+            return [gx, wantsValues ? try self.valueGradient(go: go, x: xc, tokens: tokens, layout: lay) : nil]
         }
-        return try y.add(out)
+        return try baseBias.map { try out.add($0) } ?? out
     }
 
-    /// [gx, g_values] from go (..., out)
-    private func backward(go: Tensor, x: Tensor, tokens: Int, layout lay: SparseDeltaLayout, values v: Tensor, wantsX: Bool, wantsValues: Bool)
-        throws -> [Tensor?]
-    {
-        let gx = wantsX ? try Tensor.empty(x.shape, dtype: .f32, zeroed: true, op: "SparseDeltaLinear") : nil
-        let gv = wantsValues ? try Tensor.empty([k], dtype: .f32, op: "SparseDeltaLinear") : nil
-        let dense = wantsValues && (gradientWindow != nil || k * sampledCost >= numel)
-        SparseDeltaProducts.backward(
-            x: x.pointer(Float.self), go: go.pointer(Float.self), tokens: tokens, inFeatures: inFeatures, outFeatures: outFeatures, layout: lay,
-            values: v.pointer(Float.self), gx: gx?.mutablePointer(Float.self), valueGradient: dense ? nil : gv?.mutablePointer(Float.self))
-        if dense, let gv {
-            // gW (out, in) = goᵀ (out, T) @ x (T, in); one layer's transient
-            let gW = try noGrad { try go.reshape([tokens, outFeatures]).t().matmul(x.reshape([tokens, inFeatures])).contiguous() }
-            let pw = gW.pointer(Float.self), pi = indexArray(), pg = gv.mutablePointer(Float.self)
-            for n in 0..<k { pg[n] = pw[Int(pi[n])] }
-            if gradientWindow != nil { try accumulate(gW) }
-            denseBackwards += 1
-        } else if wantsValues {
+    /// The gradient of the values from go (..., out): the sampled product, or the dense goᵀx
+    /// gathered when that is cheaper or an AG window needs it.
+    private func valueGradient(go: Tensor, x: Tensor, tokens: Int, layout lay: SparseDeltaLayout) throws -> Tensor {
+        let gv = try Tensor.empty([k], dtype: .f32, op: "SparseDeltaLinear")
+        guard gradientWindow != nil || k * sampledCost >= numel else {
+            SparseDeltaProducts.valueGradient(
+                x: x.pointer(Float.self), go: go.pointer(Float.self), tokens: tokens, inFeatures: inFeatures, outFeatures: outFeatures, layout: lay,
+                into: gv.mutablePointer(Float.self))
             sampledBackwards += 1
+            return gv
         }
-        return [gx, gv]
+        // gW (out, in) = goᵀ (out, T) @ x (T, in); one layer's transient
+        let gW = try noGrad { try go.reshape([tokens, outFeatures]).t().matmul(x.reshape([tokens, inFeatures])).contiguous() }
+        let pw = gW.pointer(Float.self), pi = indexArray(), pg = gv.mutablePointer(Float.self)
+        for n in 0..<k { pg[n] = pw[Int(pi[n])] }
+        if gradientWindow != nil { try accumulate(gW) }
+        denseBackwards += 1
+        return gv
     }
 
     /// Adds one micro-batch's dense gradient into the AG window (spec §1.5).

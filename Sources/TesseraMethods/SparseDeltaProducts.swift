@@ -1,11 +1,10 @@
-// SparseDeltaProducts: the products of a sparse delta Δ (out, in) = scatter(values at indices)
-// with activations, without forming Δ or the dense weight gradient:
-//   forward     y (T, out)  += x (T, in) · Δᵀ                      k·T multiply-adds
-//   input grad  gx (T, in)  += go (T, out) · Δ                     k·T
-//   value grad  g[n]         = Σ_t go[t, r_n] · x[t, c_n]           k·T (SpIEL's sampled product)
-// Tokens are taken in chunks of 64, transposed so that each entry's work is a contiguous
-// 64-float axpy or dot; entries are visited in flat-index order, i.e. grouped by row, so one
-// row of goᵀ stays in cache while its entries' columns of xᵀ are read. Chunks run on the cores.
+// SparseDeltaProducts: SpIEL's sampled product, the gradient of a sparse delta's values without
+// forming the dense weight gradient goᵀx (out·in·T multiply-adds):
+//   g[n] = Σ_t go[t, r_n] · x[t, c_n]           k·T multiply-adds
+// Tokens are taken in chunks of 64, transposed so that each entry's work is a contiguous 64-float
+// dot; entries are visited in flat-index order, i.e. grouped by row, so one row of goᵀ stays in
+// cache while its entries' columns of xᵀ are read. Chunks run on the cores, each with its own
+// partial sums.
 
 import Foundation
 import TesseraTensor
@@ -26,16 +25,6 @@ struct SparseDeltaLayout {
     var count: Int { slots.count }
 }
 
-/// a[0..<64] += v · b[0..<64], four 16-lane vectors
-@inline(__always)
-private func axpy64(_ v: Float, _ b: UnsafePointer<Float>, _ a: UnsafeMutablePointer<Float>) {
-    let (rb, ra) = (UnsafeRawPointer(b), UnsafeMutableRawPointer(a))
-    for o in stride(from: 0, to: 256, by: 64) {
-        let x = ra.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self)
-        ra.storeBytes(of: x + v * rb.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self), toByteOffset: o, as: SIMD16<Float>.self)
-    }
-}
-
 /// Σ a[t] b[t] over 64 floats with four independent 16-lane accumulators (a scalar loop is one
 /// dependent chain of 64 adds: strict float order forbids the compiler to split it)
 @inline(__always)
@@ -50,7 +39,7 @@ private func dot64(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>) -> Floa
 }
 
 enum SparseDeltaProducts {
-    /// tokens per chunk; the SIMD helpers above assume 64
+    /// tokens per chunk; dot64 assumes 64
     static let chunk = 64
 
     /// dst (width, c) = src (c, width) transposed, rows t0..<t0+c of src (leading dim `width`),
@@ -63,51 +52,15 @@ enum SparseDeltaProducts {
         }
     }
 
-    /// y (T, out) += x (T, in) · Δᵀ
-    static func addForward(
-        x: UnsafePointer<Float>, tokens: Int, inFeatures: Int, y: UnsafeMutablePointer<Float>, outFeatures: Int,
-        layout: SparseDeltaLayout, values: UnsafePointer<Float>
-    ) {
-        let chunks = (tokens + chunk - 1) / chunk
-        let grain = max(1, (1 << 20) / max(1, (layout.count + inFeatures + outFeatures) * chunk))
-        layout.rows.withUnsafeBufferPointer { rp in
-            layout.columns.withUnsafeBufferPointer { cp in
-                layout.slots.withUnsafeBufferPointer { sp in
-                    Parallel.forRanges(chunks, grain: grain) { range in
-                        let xT = UnsafeMutablePointer<Float>.allocate(capacity: inFeatures * chunk)
-                        let acc = UnsafeMutablePointer<Float>.allocate(capacity: outFeatures * chunk)
-                        defer { xT.deallocate(); acc.deallocate() }
-                        for ch in range {
-                            let t0 = ch * chunk, c = min(chunk, tokens - t0)
-                            transposeChunk(x, inFeatures, t0, c, xT)
-                            acc.update(repeating: 0, count: outFeatures * chunk)
-                            for j in 0..<layout.count {
-                                let v = values[Int(sp[j])]
-                                let a = acc + Int(rp[j]) * chunk, b = xT + Int(cp[j]) * chunk
-                                axpy64(v, b, a)
-                            }
-                            for tt in 0..<c {
-                                let row = y + (t0 + tt) * outFeatures
-                                for r in 0..<outFeatures { row[r] += acc[r * chunk + tt] }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// gx (T, in) += go (T, out) · Δ, and, when `valueGradient` is given, valueGradient[n] =
-    /// Σ_t go[t, r_n] x[t, c_n] (overwritten)
-    static func backward(
-        x: UnsafePointer<Float>, go: UnsafePointer<Float>, tokens: Int, inFeatures: Int, outFeatures: Int,
-        layout: SparseDeltaLayout, values: UnsafePointer<Float>, gx: UnsafeMutablePointer<Float>?,
-        valueGradient: UnsafeMutablePointer<Float>?
+    /// g[n] = Σ_t go[t, r_n] x[t, c_n] for x (T, in), go (T, out); g (k) in slot order
+    static func valueGradient(
+        x: UnsafePointer<Float>, go: UnsafePointer<Float>, tokens: Int, inFeatures: Int, outFeatures: Int, layout: SparseDeltaLayout,
+        into g: UnsafeMutablePointer<Float>
     ) {
         let k = layout.count
-        valueGradient?.update(repeating: 0, count: k)
+        g.update(repeating: 0, count: k)
         let chunks = (tokens + chunk - 1) / chunk
-        let grain = max(1, (1 << 20) / max(1, (2 * k + inFeatures + outFeatures) * chunk))
+        let grain = max(1, (1 << 20) / max(1, (k + inFeatures + outFeatures) * chunk))
         let lock = NSLock()
         layout.rows.withUnsafeBufferPointer { rp in
             layout.columns.withUnsafeBufferPointer { cp in
@@ -115,44 +68,25 @@ enum SparseDeltaProducts {
                     Parallel.forRanges(chunks, grain: grain) { range in
                         let xT = UnsafeMutablePointer<Float>.allocate(capacity: inFeatures * chunk)
                         let goT = UnsafeMutablePointer<Float>.allocate(capacity: outFeatures * chunk)
-                        let acc = UnsafeMutablePointer<Float>.allocate(capacity: inFeatures * chunk)
                         let partial = UnsafeMutablePointer<Float>.allocate(capacity: max(1, k))
-                        defer { xT.deallocate(); goT.deallocate(); acc.deallocate(); partial.deallocate() }
+                        defer { xT.deallocate(); goT.deallocate(); partial.deallocate() }
                         partial.update(repeating: 0, count: k)
                         for ch in range {
                             let t0 = ch * chunk, c = min(chunk, tokens - t0)
-                            // the tail of a short chunk stays zero so full-width loops add nothing
+                            // the tail of a short chunk stays zero so full-width dots add nothing
                             if c < chunk {
                                 xT.update(repeating: 0, count: inFeatures * chunk)
                                 goT.update(repeating: 0, count: outFeatures * chunk)
                             }
                             transposeChunk(go, outFeatures, t0, c, goT)
-                            if valueGradient != nil { transposeChunk(x, inFeatures, t0, c, xT) }
-                            if gx != nil { acc.update(repeating: 0, count: inFeatures * chunk) }
+                            transposeChunk(x, inFeatures, t0, c, xT)
                             for j in 0..<k {
-                                let g = goT + Int(rp[j]) * chunk
-                                if gx != nil {
-                                    let v = values[Int(sp[j])]
-                                    let a = acc + Int(cp[j]) * chunk
-                                    axpy64(v, g, a)
-                                }
-                                if valueGradient != nil {
-                                    let b = xT + Int(cp[j]) * chunk
-                                    partial[Int(sp[j])] += dot64(g, b)
-                                }
-                            }
-                            if let gx {
-                                for tt in 0..<c {
-                                    let row = gx + (t0 + tt) * inFeatures
-                                    for i in 0..<inFeatures { row[i] += acc[i * chunk + tt] }
-                                }
+                                partial[Int(sp[j])] += dot64(goT + Int(rp[j]) * chunk, xT + Int(cp[j]) * chunk)
                             }
                         }
-                        if let valueGradient {
-                            lock.lock()
-                            for n in 0..<k { valueGradient[n] += partial[n] }
-                            lock.unlock()
-                        }
+                        lock.lock()
+                        for n in 0..<k { g[n] += partial[n] }
+                        lock.unlock()
                     }
                 }
             }
