@@ -74,7 +74,7 @@ print(string.format("after pretraining: held-out loss A %.3f, B %.3f", eval_loss
 -- method starts from the same pretrained weights and sees the same batches.
 
 -- %%
-local RANK, STEPS = 4, steps(300)
+local RANK, STEPS = 4, steps(100)
 local function fresh()
   local m = nn.DecoderForCausalLM(config)
   m:load_state_dict(base_weights)
