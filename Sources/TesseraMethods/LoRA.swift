@@ -108,7 +108,7 @@ public final class LoRAModel {
         let file = try SafetensorsFile(path: directory + "/adapter_model.safetensors")
         let names = Set(file.names)
         for (path, l) in lora.layers {
-            for (part, linear) in [("lora_A", l.loraA), ("lora_B", l.loraB)] {
+            for (part, linear) in [("lora_A", try l.loraA), ("lora_B", try l.loraB)] {
                 let key = ["base_model.model.\(path).\(part).weight", "base_model.model.\(path).\(part).default.weight"].first { names.contains($0) }
                 guard let key else { throw TensorError("lora.load", "the adapter has no \(part) for '\(path)'") }
                 let t = try file.tensor(key).to(.f32)

@@ -35,8 +35,15 @@ public final class LoRALinear: Module {
     }
 
     public var base: Module { children[0].module }
-    public var loraA: Linear { children[2].module as! Linear }
-    public var loraB: Linear { children[3].module as! Linear }
+    public var loraA: Linear { get throws { try adapter("lora_A") } }
+    public var loraB: Linear { get throws { try adapter("lora_B") } }
+
+    private func adapter(_ name: String) throws -> Linear {
+        guard let l = children.first(where: { $0.name == name })?.module as? Linear else {
+            throw TensorError("LoRALinear", "'\(name)' must be a Linear, it was replaced")
+        }
+        return l
+    }
     public var scaling: Double { useRSLoRA ? alpha / Double(rank).squareRoot() : alpha / Double(rank) }
 
     /// x (..., in) -> (..., out)
@@ -76,7 +83,8 @@ public final class LoRALinear: Module {
         let w0: Tensor = try noGrad {
             if let l = base as? Linear { return try l.weight.detach().clone() }
             if let q = base as? QuantizedLinear { return try q.dequantizedWeight() }
-            return try (base as! NF4Linear).weight.dequantized()
+            guard let n = base as? NF4Linear else { throw TensorError("merge", "unsupported base \(base.typeName)") }
+            return try n.weight.dequantized()
         }
         return merged ? w0 : try w0.add(deltaWeight())
     }

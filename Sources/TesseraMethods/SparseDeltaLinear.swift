@@ -217,7 +217,8 @@ public final class SparseDeltaLinear: Module {
         let w = try noGrad { () throws -> Tensor in
             if let l = base as? Linear { return try l.weight.detach().clone() }
             if let q = base as? QuantizedLinear { return try q.dequantizedWeight() }
-            return try (base as! NF4Linear).weight.dequantized()
+            guard let n = base as? NF4Linear else { throw TensorError("merge", "unsupported base \(base.typeName)") }
+            return try n.weight.dequantized()
         }
         if !merged { scatterAdd(into: w, sign: 1) }
         return w

@@ -127,6 +127,16 @@ T.raises(function() spiel.train{model = m, delta = 3, data = data, loss = lm_los
 T.raises(function() lora.wrap(nn.DecoderForCausalLM(config), {r = 0}) end, "rank", "bad rank")
 T.raises(function() lora.load("/nonexistent", nn.DecoderForCausalLM(config)) end, "lora.load", "missing adapter")
 
+-- replacing the parts of an adapted layer is an error, never a crash
+local broken = nn.DecoderForCausalLM(config)
+lora.wrap(broken, {r = 2})
+broken:replace("model.layers.0.self_attn.q_proj.lora_A", nn.Tanh())
+T.raises(function() broken(ids) end, "lora_A", "a replaced lora_A")
+local broken2 = nn.DecoderForCausalLM(config)
+spiel.wrap(broken2, {count = 50})
+broken2:replace("model.layers.0.self_attn.q_proj.base_layer", nn.Tanh())
+T.raises(function() broken2(ids) end, "base", "a replaced base layer")
+
 -- instruction data: ChatML prompts, labels only on the response
 local ex = {{instruction = "Say hi.", output = "hi"}, {instruction = "Add.", input = "2 and 3", output = "5"}}
 T.ok(instruct.prompt(ex[2]):find("<|im_start|>user\nAdd.\n\n2 and 3<|im_end|>\n<|im_start|>assistant\n", 1, true) ~= nil, "ChatML prompt")
