@@ -13,13 +13,17 @@ import TesseraTensor
 
 /// What SpIEL-AG collects over a selection window (spec §1.5): on the first micro-batch the
 /// top-k |g| positions of the whole dense gradient become the frozen candidate set; every
-/// micro-batch adds g and g² at the candidates (f32, see the spec's note on bf16 counters).
+/// micro-batch adds g and g² at the candidates (f32, see the spec's note on bf16 counters). Only
+/// the first micro-batch needs the dense gradient; later ones take g at the candidates by the
+/// sampled product.
 public struct GradientWindow {
     /// flat positions, k of them (or fewer for a matrix with fewer entries)
     public var candidates: [Int64] = []
     public var sum: [Float] = []
     public var sumOfSquares: [Float] = []
     public var samples = 0
+    /// the candidates sorted for the sampled product, from the first micro-batch on
+    var candidateLayout: SparseDeltaLayout?
 
     public init() {}
 }
@@ -174,10 +178,28 @@ public final class SparseDeltaLinear: Module {
     /// gathered when that is cheaper or an AG window needs it.
     private func valueGradient(go: Tensor, x: Tensor, tokens: Int, layout lay: SparseDeltaLayout) throws -> Tensor {
         let gv = try Tensor.empty([k], dtype: .f32, op: "SparseDeltaLinear")
-        guard gradientWindow != nil || k * sampledCost >= numel else {
+        let sampled = k * sampledCost < numel
+        func sample(_ l: SparseDeltaLayout, _ into: UnsafeMutablePointer<Float>) {
             SparseDeltaProducts.valueGradient(
-                x: x.pointer(Float.self), go: go.pointer(Float.self), tokens: tokens, inFeatures: inFeatures, outFeatures: outFeatures, layout: lay,
-                into: gv.mutablePointer(Float.self))
+                x: x.pointer(Float.self), go: go.pointer(Float.self), tokens: tokens, inFeatures: inFeatures, outFeatures: outFeatures, layout: l,
+                into: into)
+        }
+        // a window past its first micro-batch needs g at the frozen candidates only
+        if sampled, var w = gradientWindow, w.samples > 0, let cl = w.candidateLayout, cl.count > 0 {
+            sample(lay, gv.mutablePointer(Float.self))
+            var g = [Float](repeating: 0, count: cl.count)
+            g.withUnsafeMutableBufferPointer { sample(cl, $0.baseAddress!) }
+            for j in 0..<cl.count {
+                w.sum[j] += g[j]
+                w.sumOfSquares[j] += g[j] * g[j]
+            }
+            w.samples += 1
+            gradientWindow = w
+            sampledBackwards += 1
+            return gv
+        }
+        guard gradientWindow != nil || !sampled else {
+            sample(lay, gv.mutablePointer(Float.self))
             sampledBackwards += 1
             return gv
         }
@@ -197,6 +219,7 @@ public final class SparseDeltaLinear: Module {
         if w.samples == 0 {
             let (_, top) = try noGrad { try gW.reshape([numel]).abs().topk(min(k, numel)) }
             w.candidates = try top.to(.i64).toArray(Int64.self)
+            w.candidateLayout = SparseDeltaLayout(indices: w.candidates, inFeatures: inFeatures)
             w.sum = w.candidates.map { pw[Int($0)] }
             w.sumOfSquares = w.sum.map { $0 * $0 }
         } else {

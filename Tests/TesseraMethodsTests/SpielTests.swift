@@ -68,6 +68,26 @@ func floats(_ t: Tensor) throws -> [Float] { try t.detach().contiguous().toArray
         #expect(zip(try floats(a.values.grad!), try floats(b.values.grad!)).allSatisfy { abs($0 - $1) < 1e-4 })
     }
 
+    @Test func windowSumsMatchTheDenseGradient() throws {
+        // the first micro-batch picks candidates from the dense gradient, later ones are sampled
+        let (layer, _) = try randomDelta(out: 6, in: 40, k: 12, seed: 21)
+        layer.gradientWindow = GradientWindow()
+        var dense: [[Float]] = []
+        for s in 0..<3 {
+            let x = try Tensor.randn([5, 40], generator: Generator(seed: UInt64(30 + s)))
+            let go = try Tensor.randn([5, 6], generator: Generator(seed: UInt64(40 + s)))
+            dense.append(try floats(go.t().matmul(x)))
+            try layer(x).backward(go)
+        }
+        let w = layer.gradientWindow!
+        #expect(w.samples == 3 && layer.denseBackwards == 1 && layer.sampledBackwards == 2)
+        for (j, c) in w.candidates.enumerated() {
+            let sum = dense.reduce(Float(0)) { $0 + $1[Int(c)] }
+            let squares = dense.reduce(Float(0)) { $0 + $1[Int(c)] * $1[Int(c)] }
+            #expect(abs(w.sum[j] - sum) < 1e-3 && abs(w.sumOfSquares[j] - squares) < 1e-2)
+        }
+    }
+
     @Test func startsAsTheBaseModelAndBudgetsFollowTheSpec() throws {
         let model = try tinyDecoder()
         let ids = try Tensor.randint(0, 20, [2, 6], generator: Generator(seed: 3))
