@@ -109,7 +109,7 @@ extension LuaRuntime {
                 as NFKC with SentencePiece's whitespace and control-character fix-ups.
                 """,
             example:
-                "local path = os.tmpname()\nlocal f = io.open(path, 'w')\nf:write('[PAD]\\n[UNK]\\n[CLS]\\n[SEP]\\n[MASK]\\nhello\\nworld\\n!\\n')\nf:close()\nlocal tok = tokenizers.load(path)\nprint(tok, table.concat(tok:encode('Hello world!'), ' '))\nos.remove(path)"
+                "-- a BERT vocab.txt (the name ends in .txt)\nlocal tmp = os.tmpname()\nlocal path = tmp .. '-vocab.txt'\nlocal f = io.open(path, 'w')\nf:write('[PAD]\\n[UNK]\\n[CLS]\\n[SEP]\\n[MASK]\\nhello\\nworld\\n!\\n')\nf:close()\nlocal tok = tokenizers.load(path)\nprint(tok, table.concat(tok:encode('Hello world!'), ' '))\nos.remove(path); os.remove(tmp)"
         ) { s in
             let fn = "tokenizers.load"
             s.push(try Tokenizer.load(path: try s.checkString(1, fn)))
