@@ -67,7 +67,24 @@ marker=0
 step() {
     marker=$((marker + 1))
     type_line "$1"
+    # the marker is typed only once the REPL waits for input again: typed earlier, the terminal
+    # echoes it into the middle of INPUT's output (seen under load)
+    wait_idle "${2:-10}"
     finish_step "${2:-10}"
+}
+
+# wait_idle [SECONDS]: until the last line is a bare prompt ([N]> or ...>) and the screen has
+# stopped changing; gives up silently after SECONDS (finish_step then reports what it sees)
+wait_idle() {
+    local deadline=$(( $(date +%s) + ${1:-10} ))
+    while [ "$(date +%s)" -le "$deadline" ]; do
+        if current_line | grep -qE '^ *(\[[0-9]+\]|\.\.\.)> *$'; then
+            settle
+            current_line | grep -qE '^ *(\[[0-9]+\]|\.\.\.)> *$' && return 0
+        fi
+        sleep 0.05
+    done
+    return 0
 }
 
 # finish_step [SECONDS]: the second half of step, for inputs sent by other means (bump $marker
