@@ -109,19 +109,10 @@ public final class QuantizedMatrix {
             rowDots(a.pointer(Float.self), m, out.mutablePointer(Float.self))
             return out
         }
-        let tile = Swift.max(1, Swift.min(rows, tileRows ?? defaultTileRows()))
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * columns)
-        defer { scratch.deallocate() }
-        let pa = a.pointer(Float.self), po = out.mutablePointer(Float.self)
-        for r0 in stride(from: 0, to: rows, by: tile) {
-            let t = Swift.min(tile, rows - r0)
-            try dequantize(rows: r0..<(r0 + t), into: scratch, parallel: false)
-            // y[:, r0..<r0+t] (m, t) = x (m, K) @ tile^T (K, t)
-            cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(t), Int32(columns), 1, pa, Int32(columns), scratch, Int32(columns), 0,
-                po + r0, Int32(rows))
-            try Cancellation.check(fn)
-        }
+        try tiledWeightProduct(
+            rows: rows, columns: columns, tileRows: tileRows ?? defaultTileRows(), a: a.pointer(Float.self), m: m, transposed: true,
+            into: out.mutablePointer(Float.self), op: fn
+        ) { try dequantize(rows: $0, into: $1, parallel: false) }
         return out
     }
 
@@ -157,19 +148,10 @@ public final class QuantizedMatrix {
         let out = try Tensor.empty(Array(g.shape.dropLast()) + [columns], dtype: .f32, zeroed: true, op: fn)
         guard m > 0, rows > 0, columns > 0 else { return out }
         try checkBLASSize(m, fn)
-        let tile = Swift.max(1, Swift.min(rows, tileRows ?? defaultTileRows()))
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * columns)
-        defer { scratch.deallocate() }
-        let pa = a.pointer(Float.self), po = out.mutablePointer(Float.self)
-        for r0 in stride(from: 0, to: rows, by: tile) {
-            let t = Swift.min(tile, rows - r0)
-            try dequantize(rows: r0..<(r0 + t), into: scratch, parallel: false)
-            // y (m, K) += g[:, r0..<r0+t] (m, t) @ tile (t, K)
-            cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(columns), Int32(t), 1, pa + r0, Int32(rows), scratch, Int32(columns), 1,
-                po, Int32(columns))
-            try Cancellation.check(fn)
-        }
+        try tiledWeightProduct(
+            rows: rows, columns: columns, tileRows: tileRows ?? defaultTileRows(), a: a.pointer(Float.self), m: m, transposed: false,
+            into: out.mutablePointer(Float.self), op: fn
+        ) { try dequantize(rows: $0, into: $1, parallel: false) }
         return out
     }
 
@@ -189,6 +171,38 @@ final class OwnedBytes {
         base = UnsafeRawPointer(p)
     }
     deinit { UnsafeMutableRawPointer(mutating: base).deallocate() }
+}
+
+/// A product of activations with a weight W (rows, columns) that exists only a tile of rows at a
+/// time: `fill(rows, dst)` writes those rows as f32 (a dequantisation, or a base plus a sparse
+/// delta), then one sgemm uses the tile, so no dense copy of W is ever held.
+///   transposed: out (m, rows) = a (m, columns) @ Wᵀ   (out need not be initialised)
+///   otherwise:  out (m, columns) += a (m, rows) @ W    (out must start at zero)
+/// `op` names the operation when Ctrl-C stops it between tiles.
+public func tiledWeightProduct(
+    rows: Int, columns: Int, tileRows: Int, a: UnsafePointer<Float>, m: Int, transposed: Bool,
+    into out: UnsafeMutablePointer<Float>, op: String, fill: (Range<Int>, UnsafeMutablePointer<Float>) throws -> Void
+) throws {
+    guard m > 0, rows > 0, columns > 0 else { return }
+    let tile = Swift.max(1, Swift.min(rows, tileRows))
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * columns)
+    defer { scratch.deallocate() }
+    for r0 in stride(from: 0, to: rows, by: tile) {
+        let t = Swift.min(tile, rows - r0)
+        try fill(r0..<(r0 + t), scratch)
+        if transposed {
+            // out[:, r0..<r0+t] (m, t) = a (m, K) @ tileᵀ (K, t)
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(t), Int32(columns), 1, a, Int32(columns), scratch, Int32(columns), 0,
+                out + r0, Int32(rows))
+        } else {
+            // out (m, K) += a[:, r0..<r0+t] (m, t) @ tile (t, K)
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(columns), Int32(t), 1, a + r0, Int32(rows), scratch, Int32(columns), 1,
+                out, Int32(columns))
+        }
+        try Cancellation.check(op)
+    }
 }
 
 /// Σ a[j] b[j] over n floats, 16 lanes at a time (a function of its own, so it vectorises)

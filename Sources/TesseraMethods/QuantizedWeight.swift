@@ -44,22 +44,10 @@ extension QuantizedWeight {
             throw TensorError("quantized_matmul", "input of shape \(x.shape) does not end in the weight's \(columns) input features")
         }
         let a = try x.to(.f32).contiguous()
-        let m = a.numel / max(1, columns)
         let out = try Tensor.empty(Array(x.shape.dropLast()) + [rows], dtype: .f32, zeroed: true, op: "quantized_matmul")
-        guard m > 0, rows > 0, columns > 0 else { return out }
-        let tile = tileRowCount(tileRows)
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * columns)
-        defer { scratch.deallocate() }
-        let pa = a.pointer(Float.self), po = out.mutablePointer(Float.self)
-        for r0 in stride(from: 0, to: rows, by: tile) {
-            let t = min(tile, rows - r0)
-            try dequantizeRows(r0..<(r0 + t), into: scratch)
-            // y[:, r0..<r0+t] (m, t) = x (m, K) @ tile^T (K, t)
-            cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(t), Int32(columns), 1, pa, Int32(columns), scratch, Int32(columns), 0,
-                po + r0, Int32(rows))
-            try Cancellation.check("quantized_matmul")
-        }
+        try tiledWeightProduct(
+            rows: rows, columns: columns, tileRows: tileRowCount(tileRows), a: a.pointer(Float.self), m: a.numel / max(1, columns),
+            transposed: true, into: out.mutablePointer(Float.self), op: "quantized_matmul", fill: dequantizeRows)
         return out
     }
 
@@ -69,21 +57,10 @@ extension QuantizedWeight {
             throw TensorError("quantized_matmul", "input of shape \(g.shape) does not end in the weight's \(rows) output features")
         }
         let a = try g.to(.f32).contiguous()
-        let m = a.numel / max(1, rows)
         let out = try Tensor.empty(Array(g.shape.dropLast()) + [columns], dtype: .f32, zeroed: true, op: "quantized_matmul")
-        guard m > 0, rows > 0, columns > 0 else { return out }
-        let tile = tileRowCount(tileRows)
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * columns)
-        defer { scratch.deallocate() }
-        let pa = a.pointer(Float.self), po = out.mutablePointer(Float.self)
-        for r0 in stride(from: 0, to: rows, by: tile) {
-            let t = min(tile, rows - r0)
-            try dequantizeRows(r0..<(r0 + t), into: scratch)
-            cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(columns), Int32(t), 1, pa + r0, Int32(rows), scratch, Int32(columns), 1,
-                po, Int32(columns))
-            try Cancellation.check("quantized_matmul")
-        }
+        try tiledWeightProduct(
+            rows: rows, columns: columns, tileRows: tileRowCount(tileRows), a: a.pointer(Float.self), m: a.numel / max(1, rows),
+            transposed: false, into: out.mutablePointer(Float.self), op: "quantized_matmul", fill: dequantizeRows)
         return out
     }
 }
@@ -97,33 +74,18 @@ func mergedTiledProduct(
     rows: Int, columns: Int, tileRows: Int, fill: (Range<Int>, UnsafeMutablePointer<Float>) throws -> Void, layout: SparseDeltaLayout,
     values: UnsafePointer<Float>, a: UnsafePointer<Float>, m: Int, transposed: Bool, into out: UnsafeMutablePointer<Float>
 ) throws {
-    guard m > 0, rows > 0, columns > 0 else { return }
-    let tile = max(1, min(rows, tileRows))
-    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * columns)
-    defer { scratch.deallocate() }
     var j = 0
     try layout.rows.withUnsafeBufferPointer { rp in
         try layout.columns.withUnsafeBufferPointer { cp in
             try layout.slots.withUnsafeBufferPointer { sp in
-                for r0 in stride(from: 0, to: rows, by: tile) {
-                    let t = min(tile, rows - r0)
-                    try fill(r0..<(r0 + t), scratch)
-                    while j < rp.count && Int(rp[j]) < r0 + t {
-                        scratch[(Int(rp[j]) - r0) * columns + Int(cp[j])] += values[Int(sp[j])]
+                try tiledWeightProduct(
+                    rows: rows, columns: columns, tileRows: tileRows, a: a, m: m, transposed: transposed, into: out, op: "SparseDeltaLinear"
+                ) { range, scratch in
+                    try fill(range, scratch)
+                    while j < rp.count && Int(rp[j]) < range.upperBound {
+                        scratch[(Int(rp[j]) - range.lowerBound) * columns + Int(cp[j])] += values[Int(sp[j])]
                         j += 1
                     }
-                    if transposed {
-                        // y[:, r0..<r0+t] (m, t) = a (m, K) @ tileᵀ (K, t)
-                        cblas_sgemm(
-                            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(t), Int32(columns), 1, a, Int32(columns), scratch,
-                            Int32(columns), 0, out + r0, Int32(rows))
-                    } else {
-                        // y (m, K) += a[:, r0..<r0+t] (m, t) @ tile (t, K)
-                        cblas_sgemm(
-                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(columns), Int32(t), 1, a + r0, Int32(rows), scratch,
-                            Int32(columns), 1, out, Int32(columns))
-                    }
-                    try Cancellation.check("SparseDeltaLinear")
                 }
             }
         }
