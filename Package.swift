@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "TesseraTensor", dependencies: ["CBLAS"], swiftSettings: release),
         .target(name: "TesseraNN", dependencies: ["TesseraTensor"], swiftSettings: release),
         .target(name: "TesseraIO", dependencies: ["TesseraTensor", "TesseraNN", "CZlib"], swiftSettings: release),
-        .target(name: "TesseraMethods", dependencies: ["TesseraTensor", "TesseraNN", "TesseraIO"], swiftSettings: release),
+        .target(name: "TesseraMethods", dependencies: ["TesseraTensor", "TesseraNN", "TesseraIO", "CBLAS"], swiftSettings: release),
         .target(
             name: "TesseraLua", dependencies: ["LuaShim", "CLua", "TesseraTensor", "TesseraNN", "TesseraIO", "TesseraMethods"],
             swiftSettings: release),

@@ -6,6 +6,7 @@
 // g[n] = Σ_t go[t, r_n] x[t, c_n] (k·T work) unless the dense gradient goᵀx is cheaper or needed:
 // during a SpIEL-AG selection window it is gathered and handed to the window's accumulator.
 
+import CBLAS
 import Foundation
 import TesseraIO
 import TesseraNN
@@ -142,6 +143,64 @@ public final class SparseDeltaLinear: Module {
     /// rows per tile of the merged weight: about 1 MB of f32, at least 128 rows (QuantizedMatrix's rule)
     private var tileRows: Int { min(outFeatures, max(128, (1 << 18) / max(1, inFeatures)) / 16 * 16) }
 
+    /// The product with W0 + Δ: (layout, values, a, m, transposed, out) computes
+    ///   transposed: out (m, out) = a (m, in) (W0 + Δ)ᵀ;   otherwise: out (m, in) += a (m, out) (W0 + Δ)
+    /// A dense f32 base takes Δ in place for the length of one sgemm: W0's k entries are saved,
+    /// replaced by W0 + v, and written back bit for bit (no copy of W0, one sgemm on the whole
+    /// weight; nothing else runs while it is merged). A quantised base is dequantised a tile of
+    /// rows at a time with Δ added to the tile.
+    private func mergedProduct() throws -> (SparseDeltaLayout, UnsafePointer<Float>, UnsafePointer<Float>, Int, Bool, UnsafeMutablePointer<Float>)
+        throws -> Void
+    {
+        let (rows, cols) = (outFeatures, inFeatures)
+        if let l = base as? Linear {
+            let w = try l.weight.detach()
+            guard w.dtype == .f32, w.isContiguous else {
+                throw TensorError("SparseDeltaLinear", "needs a contiguous f32 base weight, got \(w.dtype)")
+            }
+            return { lay, v, a, m, transposed, out in
+                guard m > 0 else { return }
+                let pw = w.mutablePointer(Float.self)
+                var saved = [Float](repeating: 0, count: lay.count)
+                lay.rows.withUnsafeBufferPointer { rp in
+                    lay.columns.withUnsafeBufferPointer { cp in
+                        lay.slots.withUnsafeBufferPointer { sp in
+                            saved.withUnsafeMutableBufferPointer { keep in
+                                // entries are in flat order: the cores take disjoint ranges
+                                Parallel.forRanges(lay.count, grain: 1 << 13) { range in
+                                    for j in range {
+                                        let at = Int(rp[j]) * cols + Int(cp[j])
+                                        keep[j] = pw[at]
+                                        pw[at] += v[Int(sp[j])]
+                                    }
+                                }
+                                if transposed {
+                                    cblas_sgemm(
+                                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(rows), Int32(cols), 1, a, Int32(cols), pw,
+                                        Int32(cols), 0,
+                                        out, Int32(rows))
+                                } else {
+                                    cblas_sgemm(
+                                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(cols), Int32(rows), 1, a, Int32(rows), pw,
+                                        Int32(cols), 1,
+                                        out, Int32(cols))
+                                }
+                                Parallel.forRanges(lay.count, grain: 1 << 13) { range in
+                                    for j in range { pw[Int(rp[j]) * cols + Int(cp[j])] = keep[j] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let (fill, tile) = (try baseRows(), tileRows)
+        return { lay, v, a, m, transposed, out in
+            try mergedTiledProduct(
+                rows: rows, columns: cols, tileRows: tile, fill: fill, layout: lay, values: v, a: a, m: m, transposed: transposed, into: out)
+        }
+    }
+
     /// x (..., in) -> x (W0 + Δ)ᵀ + b (..., out); the merged weight exists a tile at a time
     public override func forward(_ x: Tensor) throws -> Tensor {
         guard x.rank >= 1, x.shape[x.rank - 1] == inFeatures else {
@@ -153,20 +212,16 @@ public final class SparseDeltaLinear: Module {
         }
         let xc = try x.detach().contiguous()
         let tokens = xc.numel / inFeatures
-        let (lay, v, fill, tile) = (layout(), values.detach(), try baseRows(), tileRows)
+        let (lay, v, product) = (layout(), values.detach(), try mergedProduct())
         let y = try Tensor.empty(Array(x.shape.dropLast()) + [outFeatures], dtype: .f32, op: "SparseDeltaLinear")
-        try mergedTiledProduct(
-            rows: outFeatures, columns: inFeatures, tileRows: tile, fill: fill, layout: lay, values: v.pointer(Float.self),
-            a: xc.pointer(Float.self), m: tokens, transposed: true, into: y.mutablePointer(Float.self))
+        try product(lay, v.pointer(Float.self), xc.pointer(Float.self), tokens, true, y.mutablePointer(Float.self))
         let wantsValues = values.requiresGrad
         let out = y.withGradient(from: [x, values], op: "SparseDeltaLinear") { [unowned self] go in
             let go = try go.contiguous()
             var gx: Tensor?
             if x.requiresGrad {
                 let g = try Tensor.empty(xc.shape, dtype: .f32, zeroed: true, op: "SparseDeltaLinear")
-                try mergedTiledProduct(
-                    rows: self.outFeatures, columns: self.inFeatures, tileRows: tile, fill: fill, layout: lay, values: v.pointer(Float.self),
-                    a: go.pointer(Float.self), m: tokens, transposed: false, into: g.mutablePointer(Float.self))
+                try product(lay, v.pointer(Float.self), go.pointer(Float.self), tokens, false, g.mutablePointer(Float.self))
                 gx = g
             }
             return [gx, wantsValues ? try self.valueGradient(go: go, x: xc, tokens: tokens, layout: lay) : nil]

@@ -9,6 +9,8 @@ import TesseraMethods
 import TesseraNN
 import TesseraTensor
 
+func benchSpielProfile(_ which: String) throws { try benchSpielSteps(profileOnly: which) }
+
 func benchSpiel() throws {
     try benchSampledGradient()
     try benchSpielSteps()
@@ -48,7 +50,7 @@ private func benchSampledGradient() throws {
 
 private func cFormatPercent(_ x: Double) -> String { "\((x * 1000).rounded() / 10)%" }
 
-private func benchSpielSteps() throws {
+private func benchSpielSteps(profileOnly: String? = nil) throws {
     let (batch, seq, rank) = (4, 128, 8)
     let config = try smolConfig()
     let ids = try Tensor.randint(0, config.vocabSize - 1, [batch, seq + 1], generator: Generator(seed: 1))
@@ -71,6 +73,12 @@ private func benchSpielSteps() throws {
     let loraModel = try DecoderForCausalLM(config, generator: Generator(seed: 2))
     let lora = try LoRAModel(wrapping: loraModel, config: LoRAConfig(rank: rank, alpha: 16))
     let loraOpt = try AdamW(loraModel.trainableParameters(), lr: 1e-4, weightDecay: 0)
+    // `spiel-profile-ag` / `spiel-profile-lora`: one method's steps for ~20 s, for perf
+    if let which = profileOnly {
+        let t = try time(budget: 20) { which == "ag" ? try step(agModel, agOpt) : try step(loraModel, loraOpt) }
+        emit("spiel", "profile \(which) step", t * 1e3, "ms")
+        return
+    }
     var best = (ag: Double.infinity, agWindow: Double.infinity, agLater: Double.infinity, ma: Double.infinity, lora: Double.infinity)
     for _ in 0..<2 {
         setWindows(false)

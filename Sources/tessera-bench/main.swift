@@ -224,6 +224,7 @@ do {
     if groups.contains("models") { try benchModels() }
     if groups.contains("sft") { try benchSFT() }
     if groups.contains("spiel") { try benchSpiel() }
+    for g in groups where g.hasPrefix("spiel-profile-") { try benchSpielProfile(String(g.dropFirst(14))) }
     // train (all three rows) or train-bert, train-minilm, train-decoder (one row, for peak memory)
     let trainRows = Set(groups.compactMap { g in g == "train" ? "all" : g.hasPrefix("train-") ? String(g.dropFirst(6)) : nil })
     if !trainRows.isEmpty { try benchTrain(trainRows.contains("all") ? ["bert", "minilm", "decoder"] : trainRows) }

@@ -37,8 +37,9 @@ func floats(_ t: Tensor) throws -> [Float] { try t.detach().contiguous().toArray
     }
 
     @Test func forwardAndGradientsMatchDense() throws {
-        for tokens in [3, 70, 130] {  // below, across and beyond a 64-token chunk
+        for tokens in [3, 70, 300] {  // below a 16-float dot, not a multiple of 16, beyond a 256-token block
             let (layer, w) = try randomDelta()
+            let w0 = try floats((layer.base as! Linear).weight)
             let x = try Tensor.randn([tokens, 20], generator: Generator(seed: 9)).requiresGrad(true)
             let go = try Tensor.randn([tokens, 5], generator: Generator(seed: 10))
             let y = try layer(x)
@@ -54,6 +55,8 @@ func floats(_ t: Tensor) throws -> [Float] { try t.detach().contiguous().toArray
             let gxRef = try floats(go.matmul(w))
             #expect(zip(try floats(x.grad!), gxRef).allSatisfy { abs($0 - $1) < 1e-4 })
             #expect(layer.sampledBackwards == 1 && layer.denseBackwards == 0)
+            // Δ was added into W0 in place for each product and taken out again, bit for bit
+            #expect(try floats((layer.base as! Linear).weight).map(\.bitPattern) == w0.map(\.bitPattern))
         }
     }
 
