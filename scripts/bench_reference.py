@@ -195,6 +195,27 @@ def train_versus_torch(binary, torch_python, groups, rounds):
         print(f"{name:64} {value:10.1f} {ref:10.1f} {speedup:8.2f}{label}  {unit}")
 
 
+def spiel_versus_torch(binary, torch_python):
+    """the `spiel` group (SpIEL-AG/MA vs LoRA, f32 and NF4 bases) with PyTorch + peft's LoRA step
+    on the same shapes run before and after it in the same invocation (best of the two)"""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_torch_spiel.py")
+    peft = []
+    peft.append(run_rows([torch_python, script]))
+    ours = run_rows([binary, "spiel"])
+    peft.append(run_rows([torch_python, script]))
+    print("tessera-bench spiel between two runs of PyTorch + peft (bench_torch_spiel.py), 2 threads\n")
+    for name, row in ours.items():
+        print(f"{name:118} {row['value']:10.2f} {row['unit']}")
+    (name, _), = peft[0].items()
+    ref = min(p[name]["value"] for p in peft)
+    print(f"{name:118} {ref:10.2f} ms")
+    prefix = name.split(":")[0]
+    for label in ("LoRA r=8 step (AdamW)", "SpIEL-AG step outside selection windows", "SpIEL-MA step"):
+        row = ours.get(f"{prefix}: {label}")
+        if row:
+            print(f"{prefix}: Tessera {label} / PyTorch + peft LoRA: {row['value'] / ref:.2f}x")
+
+
 def main():
     args = sys.argv[1:]
     binary = args.pop(0)
@@ -214,6 +235,11 @@ def main():
         i = args.index("--torch")
         torch_python = args[i + 1]
         del args[i : i + 2]
+        if "spiel" in args:
+            spiel_versus_torch(binary, torch_python)
+            args = [a for a in args if a != "spiel"]
+            if not args:
+                return
         return train_versus_torch(binary, torch_python, args, rounds)
     rows, refs = {}, {}
     for r in range(rounds):

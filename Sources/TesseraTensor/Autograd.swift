@@ -112,13 +112,16 @@ extension Tensor {
             }
             seed = try Tensor.full(shape, 1, dtype: dtype)
         }
-        let order = topologicalOrder()
+        // popped as they are processed: an intermediate result is released as soon as its own
+        // node has run (unless something else holds it), as torch frees saved activations layer
+        // by layer; iterating over a kept array would hold every activation to the end
+        var order = topologicalOrder()
         var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
         // storages already handed to a leaf (or the caller's seed): a leaf's .grad must own its
         // memory, or an in-place update of one .grad (clipping, zero_) would change another
         var handedOut: Set<ObjectIdentifier> = [ObjectIdentifier(seed.storage)]
         try noGrad {
-            for t in order.reversed() {
+            while let t = order.popLast() {
                 guard let g = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
                 guard let node = t.gradNode else {
                     if let existing = t.grad {

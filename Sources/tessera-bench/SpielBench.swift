@@ -91,6 +91,22 @@ private func benchSpielSteps(profileOnly: String? = nil) throws {
         best.lora = min(best.lora, try time(budget: 4) { try step(loraModel, loraOpt) })
     }
     setWindows(false)
+    // the flagship setting: base projections kept 4-bit (NF4, block 64, double quantisation)
+    var quantised = (ag: Double.infinity, qlora: Double.infinity)
+    do {
+        let agQ = try DecoderForCausalLM(config, generator: Generator(seed: 2))
+        _ = try agQ.quantizeNF4(targets: .llama)
+        let spielQ = try SpielModel(wrapping: agQ, budget: .matchLoRARank(rank), generator: Generator(seed: 3))
+        let agQOpt = try SftAdamW(spielQ.layers.map { ($0.path, $0.layer.values) }, lr: 1e-4)
+        let loraQ = try DecoderForCausalLM(config, generator: Generator(seed: 2))
+        _ = try loraQ.quantizeNF4(targets: .llama)
+        _ = try LoRAModel(wrapping: loraQ, config: LoRAConfig(rank: rank, alpha: 16))
+        let loraQOpt = try AdamW(loraQ.trainableParameters(), lr: 1e-4, weightDecay: 0)
+        for _ in 0..<2 {
+            quantised.ag = min(quantised.ag, try time(budget: 4) { try step(agQ, agQOpt) })
+            quantised.qlora = min(quantised.qlora, try time(budget: 4) { try step(loraQ, loraQOpt) })
+        }
+    }
     let name = "SmolLM2-135M-shaped decoder (30L, H576), 4x128, rank 8 budget"
     emit("spiel", "\(name): trainable count SpIEL / LoRA", Double(ag.k), "params", raw: Double(lora.trainableCount))
     emit("spiel", "\(name): LoRA r=8 step (AdamW)", best.lora * 1e3, "ms")
@@ -100,6 +116,9 @@ private func benchSpielSteps(profileOnly: String? = nil) throws {
     emit("spiel", "\(name): SpIEL-MA step", best.ma * 1e3, "ms")
     emit("spiel", "\(name): SpIEL-AG / LoRA step time", best.ag / best.lora, "x")
     emit("spiel", "\(name): SpIEL-MA / LoRA step time", best.ma / best.lora, "x")
+    emit("spiel", "\(name), NF4 base: QLoRA r=8 step (AdamW)", quantised.qlora * 1e3, "ms")
+    emit("spiel", "\(name), NF4 base: SpIEL-AG step outside selection windows", quantised.ag * 1e3, "ms")
+    emit("spiel", "\(name), NF4 base: SpIEL-AG / QLoRA step time", quantised.ag / quantised.qlora, "x")
     // values f32 + indices (i32) + SftAdamW age, m, v; MA: values, indices, SM3 accumulators
     let agBytes = 4 * ag.k + 4 * ag.k + 12 * ag.k
     let maBytes = 4 * ma.k + 4 * ma.k + 4 * ma.layers.reduce(0) { $0 + $1.layer.inFeatures + $1.layer.outFeatures }

@@ -2,6 +2,7 @@
 // the same workloads in numpy and prints both side by side. Release builds only.
 
 import CBLAS
+import Foundation
 import TesseraNN
 import TesseraTensor
 #if canImport(Glibc)
@@ -193,6 +194,20 @@ func benchDecoderTrain() throws {
     let ids = try Tensor.randint(0, vocab, [batch, seq], generator: g)
     let labels = try Tensor.randint(0, vocab, [batch * seq], generator: g)
     let opt = try AdamW(model.trainableParameters(), lr: 1e-4)
+    if ProcessInfo.processInfo.environment["TESSERA_BENCH_MEMORY"] != nil {
+        // where the bytes are: live tensors after each phase of two steps, and the peak
+        func mb(_ b: Int) -> String { String(format: "%.0f MB", Double(b) / 1e6) }
+        for s in 1...2 {
+            let (logits, _) = try model(ids)
+            let loss = try logits.reshape([-1, vocab]).crossEntropy(labels)
+            fputs("step \(s): after forward \(mb(Storage.liveBytes)), peak \(mb(Storage.peakLiveBytes))\n", stderr)
+            try loss.backward()
+            fputs("step \(s): after backward \(mb(Storage.liveBytes)), peak \(mb(Storage.peakLiveBytes))\n", stderr)
+            try opt.step()
+            opt.zeroGrad()
+            fputs("step \(s): after step \(mb(Storage.liveBytes)), peak \(mb(Storage.peakLiveBytes))\n", stderr)
+        }
+    }
     let t = try time(budget: 3) {
         let (logits, _) = try model(ids)
         try logits.reshape([-1, vocab]).crossEntropy(labels).backward()
