@@ -93,7 +93,8 @@ extension LuaRuntime {
             metrics: evaluation scores. Class ids are 0-based data as in nn (predictions may also be
             logits (..., C), whose argmax is taken); gold ids equal to ignore_index (default -100,
             padding and sub-word continuations) are not scored. Entity scores read BIO tags the way
-            seqeval's default mode and conlleval do.
+            seqeval's default mode and conlleval do. Generated answers are scored as SQuAD's script does
+            (exact_match, token_f1 after normalize_answer); instruct.evaluate uses them.
             """)
         let ignoreNote =
             "predicted and gold: tensors or tables of class ids (predicted may be logits (..., C)); gold ids equal to ignore_index (default -100) are skipped. NaN when nothing is scored."

@@ -56,9 +56,11 @@ public func evaluateInstructions(
     let options = GenerationOptions(maxNewTokens: maxNewTokens, stopTokens: stop)
     var predictions: [InstructionPrediction] = []
     for (i, e) in examples.enumerated() {
-        try Cancellation.check("instruct.evaluate")
         let prompt = try tokenizer.encode(template.prompt(e), addSpecialTokens: false)
-        var ids = try model.generate(prompt, options: options)
+        var ids = try model.generate(prompt, options: options) { _ in
+            try Cancellation.check("instruct.evaluate")
+            return true
+        }
         if let last = ids.last, stop.contains(last) { ids.removeLast() }
         if let bad = ids.first(where: { tokenizer.idToToken($0) == nil }) {
             throw TensorError(
