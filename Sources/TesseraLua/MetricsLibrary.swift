@@ -1,8 +1,10 @@
 // MetricsLibrary: the `metrics` Lua library: accuracy, macro-F1, entity-level F1 over BIO tags
-// and perplexity (TesseraNN/Metrics.swift). Class ids are data, 0-based as in `nn`.
+// and perplexity (TesseraNN/Metrics.swift); exact match and token F1 of generated answers
+// (TesseraMethods/AnswerMetrics.swift). Class ids are data, 0-based as in `nn`.
 
 import CLua
 import LuaShim
+import TesseraMethods
 import TesseraNN
 import TesseraTensor
 
@@ -25,6 +27,21 @@ extension LuaStack {
         }
         guard lua_type(L, i) == LUA_TTABLE else { throw LuaError.argument(i, fn, "tensor or table of class ids expected, got \(typeName(i))") }
         return try intSequence(i, fn)
+    }
+
+    /// Answers at i: one string, or a list of strings.
+    func answerList(_ i: Int32, _ fn: String) throws -> [String] {
+        if lua_type(L, i) == LUA_TSTRING, let s = string(at: i) { return [s] }
+        guard lua_type(L, i) == LUA_TTABLE else { throw LuaError.argument(i, fn, "string or list of strings expected, got \(typeName(i))") }
+        let t = lua_absindex(L, i)
+        return try (0..<Int(lua_rawlen(L, t))).map { k in
+            lua_rawgeti(L, t, lua_Integer(k + 1))
+            defer { lua_settop(L, -2) }
+            guard lua_type(L, -1) == LUA_TSTRING, let s = string(at: -1) else {
+                throw LuaError.argument(i, fn, "element \(k + 1) is a \(typeName(-1)), not a string")
+            }
+            return s
+        }
     }
 
     /// The rank of the gold ids at i (a table counts as 1-D).
@@ -76,7 +93,8 @@ extension LuaRuntime {
             metrics: evaluation scores. Class ids are 0-based data as in nn (predictions may also be
             logits (..., C), whose argmax is taken); gold ids equal to ignore_index (default -100,
             padding and sub-word continuations) are not scored. Entity scores read BIO tags the way
-            seqeval's default mode and conlleval do.
+            seqeval's default mode and conlleval do. Generated answers are scored as SQuAD's script does
+            (exact_match, token_f1 after normalize_answer); instruct.evaluate uses them.
             """)
         let ignoreNote =
             "predicted and gold: tensors or tables of class ids (predicted may be logits (..., C)); gold ids equal to ignore_index (default -100) are skipped. NaN when nothing is scored."
@@ -162,6 +180,45 @@ extension LuaRuntime {
         ) { s in
             let loss = try s.tensor(at: 1)?.item() ?? s.checkNumber(1, "metrics.perplexity")
             s.push(perplexity(meanCrossEntropy: loss))
+            return 1
+        }
+        /// the mean of score over paired predictions and references (strings or equal-length lists)
+        func meanAnswerScore(_ s: LuaStack, _ fn: String, _ score: (String, String) -> Double) throws -> Double {
+            let p = try s.answerList(1, fn), r = try s.answerList(2, fn)
+            guard p.count == r.count, !p.isEmpty else {
+                throw LuaError.argument(2, fn, "as many references as predictions expected (at least one), got \(r.count) and \(p.count)")
+            }
+            return zip(p, r).reduce(0) { $0 + score($1.0, $1.1) } / Double(p.count)
+        }
+        let answerNote = """
+            prediction and reference: two strings, or two lists of strings of the same length (the mean is
+            returned). Both are normalised as SQuAD's evaluation does (metrics.normalize_answer).
+            """
+        lib.def(
+            "exact_match", "metrics.exact_match(prediction, reference)",
+            "1 if the normalised prediction equals the normalised reference, else 0; over lists, the fraction equal.",
+            details: answerNote,
+            example:
+                "print(metrics.exact_match('The Eiffel Tower.', 'eiffel  tower'))  -- 1\nprint(metrics.exact_match({'Paris', '42'}, {'paris', '41'}))  -- 0.5"
+        ) { s in
+            s.push(try meanAnswerScore(s, "metrics.exact_match") { answerExactMatch($0, $1) ? 1 : 0 })
+            return 1
+        }
+        lib.def(
+            "token_f1", "metrics.token_f1(prediction, reference)",
+            "SQuAD's token F1 of the normalised words (shared as multisets); over lists, the mean.",
+            details: answerNote + "\nF1 is 1 when both are empty after normalisation and 0 when only one is.",
+            example: "print(metrics.token_f1('the cat sat', 'a cat sat down'))  -- precision 1, recall 2/3: 0.8"
+        ) { s in
+            s.push(try meanAnswerScore(s, "metrics.token_f1", answerTokenF1))
+            return 1
+        }
+        lib.def(
+            "normalize_answer", "metrics.normalize_answer(text)",
+            "SQuAD's answer normalisation: lowercase, punctuation (Unicode's and ASCII's) and the articles a/an/the removed, whitespace collapsed.",
+            example: "print(metrics.normalize_answer('  The  Answer is: ¡42!  '))  -- answer is 42"
+        ) { s in
+            s.push(normalizeAnswer(try s.checkString(1, "metrics.normalize_answer")))
             return 1
         }
         lua_setglobal(L, "metrics")

@@ -3,6 +3,7 @@
 
 import CLua
 import LuaShim
+import TesseraMethods
 import TesseraNN
 import TesseraTensor
 
@@ -106,10 +107,12 @@ extension LuaRuntime {
         }
         m.def(
             "state_dict", "opt:state_dict()", "The optimizer's state as a table name -> tensor (copies).",
-            details: "Keys are <parameter name>.<state> (exp_avg, exp_avg_sq, step, momentum_buffer) and step.",
+            details:
+                "Keys are <parameter name>.<state> (exp_avg, exp_avg_sq, step, momentum_buffer; SpIEL's: age, or SM3's row and col accumulators) and step.",
             example: example + "opt:step()\nlocal sd = opt:state_dict()\nprint(sd.step, sd['weight.exp_avg'])"
         ) { s in
-            let sd = try s.checkOptimizer(1, "state_dict").stateDict()
+            let o = try s.checkOptimizer(1, "state_dict")
+            let sd = try (o as? SftSM3)?.stateDictWithAccumulators() ?? o.stateDict()
             s.push(tensors: try sd.keys.sorted().map { ($0, try sd[$0]!.clone()) })
             return 1
         }
@@ -119,7 +122,8 @@ extension LuaRuntime {
                 + "opt:step()\nlocal sd = opt:state_dict()\nlocal opt2 = optim.AdamW(m, {lr = 0.01})\nopt2:load_state_dict(sd)\nprint(opt2:steps())"
         ) { s in
             let o = try s.checkOptimizer(1, "load_state_dict")
-            try o.loadStateDict(try s.tensorDictionary(2, "load_state_dict"))
+            let dict = try s.tensorDictionary(2, "load_state_dict")
+            if let sm3 = o as? SftSM3 { try sm3.loadStateDictWithAccumulators(dict) } else { try o.loadStateDict(dict) }
             return 0
         }
         m.def(

@@ -214,7 +214,7 @@ extension LuaRuntime {
             let opt: Optimizer =
                 ag
                 ? try SftAdamW(layers.map { ($0.path + ".values", $0.layer.values) }, lr: lr, weightDecay: wd)
-                : try SftSM3(layers.map(\.layer), lr: lr, weightDecay: wd)
+                : try SftSM3(layers.map(\.layer), names: layers.map { $0.path + ".values" }, lr: lr, weightDecay: wd)
             if let w = try opts.number("warmup") {
                 guard (0..<1).contains(w) else { throw LuaError.argument(1, fn, "option 'warmup' must be a fraction in [0, 1), got \(w)") }
                 opt.schedule = .linear(warmup: Int(w * Double(steps)), total: steps)
@@ -309,6 +309,21 @@ extension LuaRuntime {
             example: spielExampleSetup + "print(d:state_bytes() / d:k())"
         ) { s in
             s.push(try s.checkSpiel(1, "state_bytes").trainableStateBytes)
+            return 1
+        }
+        m.def(
+            "optimizer", "d:optimizer()",
+            "The optimizer spiel.train made (SftAdamW for AG, SftSM3 for MA), or nil before training: its state_dict() saves the moments or accumulators.",
+            example: spielExampleSetup + """
+                local ids = tensor.randint(0, 15, {2, 8})
+                local function loss(model, b) return nn.cross_entropy(model(b):narrow(2, 1, 7), b:narrow(2, 2, 7)) end
+                spiel.train{model = m, delta = d, data = {ids}, loss = loss, steps = 1, log_every = 0}
+                local opt = d:optimizer()
+                opt:load_state_dict(opt:state_dict())
+                print(opt)
+                """
+        ) { s in
+            if let o = try s.checkSpiel(1, "optimizer").optimizer { s.push(o) } else { s.pushNil() }
             return 1
         }
         m.def(

@@ -1,7 +1,7 @@
 // InstructionData: instruction tuning's data side: {instruction, input, output} examples, the
-// ChatML template SmolLM2 was tuned with, batches whose labels keep only the response tokens
-// (every prompt and padding position is -100, cross-entropy's ignore index), and a builder of
-// real instructions from WordNet's glosses ("What does 'bank' mean in: …?" → the gloss).
+// ChatML template SmolLM2 was tuned with, and batches whose labels keep only the response tokens
+// (every prompt and padding position is -100, cross-entropy's ignore index), padded per example
+// or packed several examples to a row. Where examples come from: InstructionSources.swift.
 
 import Foundation
 import TesseraIO
@@ -11,10 +11,15 @@ public struct InstructionExample: Sendable, Equatable {
     public var instruction: String
     public var input: String
     public var output: String
+    /// the exact-match target when it is not the whole output (GSM8K: the number after "####")
+    public var answer: String?
 
-    public init(instruction: String, input: String = "", output: String) {
-        (self.instruction, self.input, self.output) = (instruction, input, output)
+    public init(instruction: String, input: String = "", output: String, answer: String? = nil) {
+        (self.instruction, self.input, self.output, self.answer) = (instruction, input, output, answer)
     }
+
+    /// what an evaluation compares a generated answer with
+    public var reference: String { answer ?? output }
 }
 
 /// ChatML: `<|im_start|>role\ntext<|im_end|>\n` turns, the prompt ending at the assistant's header.
@@ -35,6 +40,18 @@ public struct ChatTemplate: Sendable {
     public func response(_ e: InstructionExample) -> String { e.output + "<|im_end|>" }
 }
 
+/// One example's token ids and labels: prompt then response (with <|im_end|>), the labels -100
+/// on the prompt, at most maxLength tokens (cut from the end).
+func tokenizedExample(
+    _ e: InstructionExample, template: ChatTemplate, tokenizer: Tokenizer, maxLength: Int
+) throws -> (ids: [Int64], labels: [Int64]) {
+    let p = try tokenizer.encode(template.prompt(e), addSpecialTokens: false)
+    let r = try tokenizer.encode(template.response(e), addSpecialTokens: false)
+    let ids = (p + r).map { Int64($0) }
+    let labels = [Int64](repeating: -100, count: p.count) + r.map { Int64($0) }
+    return (Array(ids.prefix(maxLength)), Array(labels.prefix(maxLength)))
+}
+
 /// Token ids (B, T) and labels (B, T) padded to the longest sequence (at most maxLength, cut from
 /// the end): labels are the ids on response tokens and -100 elsewhere, so the loss of
 /// logits[:, :-1] against labels[:, 1:] counts only the response.
@@ -42,19 +59,41 @@ public func instructionBatch(
     _ examples: [InstructionExample], template: ChatTemplate, tokenizer: Tokenizer, maxLength: Int, padID: Int
 ) throws -> (ids: Tensor, labels: Tensor, responseTokens: Int) {
     guard !examples.isEmpty, maxLength >= 2 else { throw TensorError("instruct.batch", "needs examples and max_length >= 2") }
-    var rows: [([Int64], [Int64])] = []
+    let rows = try examples.map { try tokenizedExample($0, template: template, tokenizer: tokenizer, maxLength: maxLength) }
+    return try paddedRows(rows, length: rows.map { $0.ids.count }.max() ?? 0, padID: padID)
+}
+
+/// Examples packed into rows of exactly `length` tokens, as Hugging Face's simple packing: each
+/// example (cut to `length`) goes whole into the first row with room for it, rows are padded at
+/// the end. There is no block-diagonal attention mask and positions run on across a row, so an
+/// example attends to the ones before it in its row; what keeps examples apart is the loss:
+/// prompts are -100, and so is each example's first token, so no token is predicted from the
+/// previous example.
+public func instructionPackedBatch(
+    _ examples: [InstructionExample], template: ChatTemplate, tokenizer: Tokenizer, length: Int, padID: Int
+) throws -> (ids: Tensor, labels: Tensor, responseTokens: Int) {
+    guard !examples.isEmpty, length >= 2 else { throw TensorError("instruct.batch", "needs examples and max_length >= 2") }
+    var rows: [(ids: [Int64], labels: [Int64])] = []
     for e in examples {
-        let p = try tokenizer.encode(template.prompt(e), addSpecialTokens: false)
-        let r = try tokenizer.encode(template.response(e), addSpecialTokens: false)
-        var ids = (p + r).map { Int64($0) }
-        var labels = [Int64](repeating: -100, count: p.count) + r.map { Int64($0) }
-        if ids.count > maxLength {
-            ids = Array(ids.prefix(maxLength))
-            labels = Array(labels.prefix(maxLength))
+        var x = try tokenizedExample(e, template: template, tokenizer: tokenizer, maxLength: length)
+        guard !x.ids.isEmpty else { continue }
+        x.labels[0] = -100
+        if let r = rows.firstIndex(where: { $0.ids.count + x.ids.count <= length }) {
+            rows[r].ids += x.ids
+            rows[r].labels += x.labels
+        } else {
+            rows.append(x)
         }
-        rows.append((ids, labels))
     }
-    let t = rows.map { $0.0.count }.max() ?? 0
+    guard !rows.isEmpty else { throw TensorError("instruct.batch", "every example tokenized to nothing") }
+    return try paddedRows(rows, length: length, padID: padID)
+}
+
+/// rows padded to `length` (ids with padID, labels with -100) as (B, length) tensors, and the
+/// number of labelled tokens
+private func paddedRows(_ rows: [(ids: [Int64], labels: [Int64])], length t: Int, padID: Int) throws -> (
+    ids: Tensor, labels: Tensor, responseTokens: Int
+) {
     var ids: [Int64] = [], labels: [Int64] = []
     var count = 0
     for (i, l) in rows {
@@ -63,58 +102,4 @@ public func instructionBatch(
         count += l.filter { $0 != -100 }.count
     }
     return (try Tensor.from(ids, shape: [rows.count, t]), try Tensor.from(labels, shape: [rows.count, t]), count)
-}
-
-/// Reads JSONL lines with instruction / input / output (Alpaca and Self-Instruct's seed tasks,
-/// whose `instances` list of {input, output} is expanded), skipping lines without them.
-public func readInstructionJSONL(_ path: String) throws -> [InstructionExample] {
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw TensorError("instruct.read", "cannot read \(path)") }
-    var out: [InstructionExample] = []
-    for line in text.split(separator: "\n") where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-        guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-            let instruction = obj["instruction"] as? String
-        else { continue }
-        if let output = obj["output"] as? String {
-            out.append(InstructionExample(instruction: instruction, input: obj["input"] as? String ?? "", output: output))
-        } else if let instances = obj["instances"] as? [[String: Any]] {
-            for i in instances {
-                if let o = i["output"] as? String {
-                    out.append(InstructionExample(instruction: instruction, input: i["input"] as? String ?? "", output: o))
-                }
-            }
-        }
-    }
-    return out
-}
-
-/// Word-sense questions from WordNet's data.noun / data.verb / data.adj: for each synset whose
-/// gloss quotes an example using one of its words, "What does 'w' mean in: "<example>"?" answered
-/// with the definition. Deterministic for a seed; at most `count` examples.
-public func wordNetInstructions(directory: String, count: Int, seed: UInt64 = 0) throws -> [InstructionExample] {
-    var out: [InstructionExample] = []
-    for pos in ["noun", "verb", "adj"] {
-        let path = directory + "/data." + pos
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw TensorError("instruct.wordnet", "cannot read \(path)") }
-        for line in text.split(separator: "\n") where line.first?.isNumber == true {
-            guard let bar = line.range(of: " | ") else { continue }
-            let fields = line[..<bar.lowerBound].split(separator: " ")
-            guard fields.count > 4, let n = Int(fields[3], radix: 16), fields.count >= 4 + 2 * n else { continue }
-            let words = (0..<n).map { fields[4 + 2 * $0].replacingOccurrences(of: "_", with: " ").lowercased() }
-            let gloss = line[bar.upperBound...]
-            let parts = gloss.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard let definition = parts.first, !definition.hasPrefix("\""), definition.count > 3 else { continue }
-            for part in parts.dropFirst() where part.hasPrefix("\"") {
-                let example = part.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
-                guard let word = words.first(where: { example.lowercased().contains($0) }) else { continue }
-                out.append(
-                    InstructionExample(
-                        instruction: "What does '\(word)' mean in: \"\(example)\"? Answer with a short definition.", output: definition))
-                break
-            }
-        }
-    }
-    // a seeded shuffle, then the first `count`
-    let g = Generator(seed: seed)
-    for i in stride(from: out.count - 1, to: 0, by: -1) { out.swapAt(i, Int(g.nextInt(below: UInt64(i + 1)))) }
-    return Array(out.prefix(max(0, count)))
 }

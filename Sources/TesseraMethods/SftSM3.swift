@@ -6,6 +6,9 @@
 // (every ν of a step is computed from the accumulators before the step, as the reference's
 // scatter_reduce does). With every entry active this is dense SM3-II. Momentum is not supported
 // (the paper's runs use 0). The accumulators are the regrowth score of SpIEL-MA: outer(row, col).
+// They are optimizer state of other shapes than the values (out and in), which Optimizer's
+// loadStateDict does not take: stateDictWithAccumulators and loadStateDictWithAccumulators save
+// and restore them as `<values name>.row` and `.col` (f32) beside the step.
 
 import TesseraNN
 import TesseraTensor
@@ -16,12 +19,14 @@ public final class SftSM3: Optimizer {
     /// values identity -> (row (out), col (in))
     private var accumulators: [ObjectIdentifier: (row: [Float], col: [Float])] = [:]
 
-    public init(_ deltas: [SparseDeltaLinear], lr: Double = 0.1, eps: Double = 1e-8, weightDecay: Double = 0) throws {
+    /// `names` name each delta's values in the state dict (default "delta<i>.values").
+    public init(_ deltas: [SparseDeltaLinear], names: [String]? = nil, lr: Double = 0.1, eps: Double = 1e-8, weightDecay: Double = 0) throws {
         guard eps >= 0, weightDecay >= 0 else { throw TensorError("SftSM3", "eps and weight decay must be non-negative") }
+        guard names == nil || names?.count == deltas.count else { throw TensorError("SftSM3", "needs one name per delta") }
         var map: [ObjectIdentifier: SparseDeltaLinear] = [:]
         for d in deltas { map[ObjectIdentifier(d.values)] = d }
         layers = map
-        let params = deltas.enumerated().map { (name: "delta\($0.offset).values", tensor: $0.element.values) }
+        let params = deltas.enumerated().map { (name: names?[$0.offset] ?? "delta\($0.offset).values", tensor: $0.element.values) }
         try super.init(groups: [ParameterGroup(params, OptimizerOptions(lr: lr, weightDecay: weightDecay, eps: eps))])
     }
 
@@ -51,5 +56,41 @@ public final class SftSM3: Optimizer {
             pp[n] = keep * (pp[n] - step * gp[n] / (nu[n] + eps).squareRoot())
         }
         accumulators[ObjectIdentifier(p)] = (row, col)
+        (state["row"], state["col"]) = (try Tensor.from(row, shape: [row.count]), try Tensor.from(col, shape: [col.count]))
+    }
+
+    /// stateDict() with every delta's accumulators as `<name>.row` (out) and `<name>.col` (in),
+    /// also right after a load, before any step has put them in the base state.
+    public func stateDictWithAccumulators() throws -> [String: Tensor] {
+        var out = try stateDict()
+        for (name, p) in groups.flatMap(\.parameters) {
+            guard let (row, col) = accumulators[ObjectIdentifier(p)] else { continue }
+            out[name + ".row"] = try Tensor.from(row, shape: [row.count])
+            out[name + ".col"] = try Tensor.from(col, shape: [col.count])
+        }
+        return out
+    }
+
+    /// Restores a stateDictWithAccumulators() of an SftSM3 over deltas of the same shapes: the
+    /// accumulators (a delta with neither starts from zeros) and the step. (Optimizer's
+    /// loadStateDict refuses such a dict: it has no place for the accumulators.)
+    public func loadStateDictWithAccumulators(_ dict: [String: Tensor]) throws {
+        var rest = dict
+        var loaded: [ObjectIdentifier: (row: [Float], col: [Float])] = [:]
+        for (name, p) in groups.flatMap(\.parameters) {
+            guard let layer = layers[ObjectIdentifier(p)] else { continue }
+            let (row, col) = (rest.removeValue(forKey: name + ".row"), rest.removeValue(forKey: name + ".col"))
+            if row == nil && col == nil { continue }
+            guard let row, let col else { throw TensorError("optimizer_load", "state of '\(name)' has only one of 'row' and 'col'") }
+            guard row.shape == [layer.outFeatures], col.shape == [layer.inFeatures] else {
+                throw TensorError(
+                    "optimizer_load",
+                    "'\(name)' accumulators have shapes \(row.shape) and \(col.shape), expected [\(layer.outFeatures)] and [\(layer.inFeatures)]"
+                )
+            }
+            loaded[ObjectIdentifier(p)] = (try row.to(.f32).contiguous().toArray(Float.self), try col.to(.f32).contiguous().toArray(Float.self))
+        }
+        try loadStateDict(rest)
+        accumulators = loaded
     }
 }

@@ -1,6 +1,7 @@
 // SpielTests: the faithfulness checks of the SpIEL spec (§7): forward and gradients of the sparse
 // delta equal the dense computation (sampled and dense paths), budgets, SftAdamW's per-element
-// age, SM3 equal to dense SM3-II when every entry is active, the selection schedule, drop and
+// age, SM3 equal to dense SM3-II when every entry is active and its state (accumulators included)
+// saved and restored bit for bit, the selection schedule, drop and
 // AG/MA regrowth with exactly k distinct in-range indices and W0 untouched, NF4 round trips.
 
 import Foundation
@@ -152,6 +153,42 @@ func floats(_ t: Tensor) throws -> [Float] { try t.detach().contiguous().toArray
             #expect(zip(try floats(layer.values), p).allSatisfy { abs($0 - $1) < 1e-5 })
         }
         #expect(opt.accumulators(of: layer).row == row)
+    }
+
+    /// two identical deltas trained alike; one optimizer continues, the other's state goes through
+    /// stateDictWithAccumulators into a fresh SftSM3: the next step is bitwise the same
+    @Test func sm3StateRoundTrip() throws {
+        func layer() throws -> SparseDeltaLinear {
+            let base = try Linear(5, 4, bias: false, generator: Generator(seed: 1))
+            return try SparseDeltaLinear(base: base, indices: [0, 3, 7, 8, 13, 19])
+        }
+        let (a, b) = (try layer(), try layer())
+        let optA = try SftSM3([a], lr: 0.1, weightDecay: 0.01)
+        let g = Generator(seed: 5)
+        let grads = try (0..<3).map { _ in try Tensor.randn([6], generator: g) }
+        for grad in grads.prefix(2) {
+            a.values.grad = grad
+            try optA.step()
+        }
+        let saved = try optA.stateDictWithAccumulators()
+        #expect(saved["delta0.values.row"]?.shape == [4] && saved["delta0.values.col"]?.shape == [5])
+        #expect(throws: TensorError.self) { try SftSM3([b], lr: 0.1, weightDecay: 0.01).loadStateDict(saved) }
+        _ = try b.values.copy_(a.values)
+        let optB = try SftSM3([b], lr: 0.1, weightDecay: 0.01)
+        try optB.loadStateDictWithAccumulators(saved)
+        #expect(optB.stepCount == 2)
+        #expect(try optB.stateDictWithAccumulators()["delta0.values.col"]?.toArray(Float.self) == optA.accumulators(of: a).col)
+        a.values.grad = grads[2]
+        b.values.grad = grads[2]
+        try optA.step()
+        try optB.step()
+        #expect(try floats(a.values) == floats(b.values))
+        #expect(optA.accumulators(of: a).row == optB.accumulators(of: b).row)
+        #expect(optA.accumulators(of: a).col == optB.accumulators(of: b).col)
+        // a mis-shaped accumulator is refused, naming it
+        var bad = saved
+        bad["delta0.values.row"] = try Tensor.zeros([3])
+        #expect(throws: TensorError.self) { try SftSM3([b], lr: 0.1).loadStateDictWithAccumulators(bad) }
     }
 
     /// trains a tiny decoder with SpIEL for `steps` updates, checking invariants at each selection

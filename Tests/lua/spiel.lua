@@ -2,7 +2,8 @@
 -- updates 5 and 25 (first replacing everything, later a decaying fraction) keeping k per layer, for
 -- SpIEL-AG and SpIEL-MA, and never with reselect = false; deltas export as a SparseDiff, save and
 -- load, merge; LoRA trains through optim.AdamW + nn.fit, round-trips peft's layout, and runs over an
--- NF4 base (QLoRA); errors name the function; every help example of spiel, lora, Spiel, LoRA runs.
+-- NF4 base (QLoRA); SpIEL-MA's SM3 accumulators are in its optimizer's state dict; errors name the
+-- function; every help example of spiel, lora, Spiel, LoRA runs.
 local T = require "tessera.test"
 
 local config = {vocab_size = 16, hidden_size = 16, num_hidden_layers = 1, num_attention_heads = 2,
@@ -118,6 +119,26 @@ T.ok((q(ids) - full):abs():max():item() < 0.5, "NF4 stays close to the f32 model
 local qd = spiel.wrap(q, {count = 200})
 local hq = spiel.train{model = q, delta = qd, data = data, loss = lm_loss, steps = 6, lr = 1e-2, log_every = 0}
 T.eq(#hq.selections, 1, "qSpIEL trains and selects over a 4-bit base")
+
+-- SpIEL-MA: the SM3 accumulators travel with the optimizer's state dict
+local ma_config = {vocab_size = 16, hidden_size = 8, num_hidden_layers = 1, num_attention_heads = 2, intermediate_size = 16,
+  max_position_embeddings = 16}
+local ma_lm = nn.DecoderForCausalLM(ma_config)
+local ma = spiel.wrap(ma_lm, {count = 40, regrow = "momentum", seed = 1})
+T.eq(ma:optimizer(), nil, "no optimizer before training")
+local ma_ids = tensor.randint(0, 15, {2, 8})
+local function ma_loss(model, b) return nn.cross_entropy(model(b):narrow(2, 1, 7), b:narrow(2, 2, 7)) end
+spiel.train{model = ma_lm, delta = ma, data = {ma_ids}, loss = ma_loss, steps = 2, log_every = 0}
+local ma_opt = ma:optimizer()
+local ma_sd = ma_opt:state_dict()
+T.ok(ma_sd["model.layers.0.self_attn.q_proj.values.row"] ~= nil and ma_sd["model.layers.0.mlp.down_proj.values.col"] ~= nil,
+  "SM3 state has row and col accumulators per layer")
+T.eq(ma_sd["model.layers.0.mlp.down_proj.values.col"]:size(1), 16, "col: one per input feature")
+ma_opt:load_state_dict(ma_sd)
+T.eq(ma_opt:state_dict()["model.layers.0.self_attn.q_proj.values.row"], ma_sd["model.layers.0.self_attn.q_proj.values.row"],
+  "loaded accumulators are saved again")
+ma_sd["model.layers.0.self_attn.q_proj.values.row"] = tensor.zeros(3)
+T.raises(function() ma_opt:load_state_dict(ma_sd) end, "accumulators have shapes", "mis-shaped accumulators")
 
 -- errors
 T.raises(function() spiel.wrap(nn.DecoderForCausalLM(config), {density = 0.1, count = 5}) end, "spiel.wrap", "two budgets")
