@@ -47,22 +47,20 @@ public func scaledDotProductAttention(
         )
     }
     let (b, h, t, hd, kvHeads, s) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3], k.shape[1], k.shape[2])
-    var (k, v) = (k, v)
-    if kvHeads < h {
-        // (B, KV, T, hd) -> (B, KV, rep, T, hd) -> (B, H, T, hd)
-        let rep = h / kvHeads
-        k = try k.unsqueeze(2).expand([b, kvHeads, rep, s, hd]).reshape([b, h, s, hd])
-        v = try v.unsqueeze(2).expand([b, kvHeads, rep, s, hd]).reshape([b, h, s, hd])
-    }
-    // q (B, H, T, hd) @ kᵀ (B, H, hd, S) -> scores (B, H, T, S)
-    var scores = try q.matmul(k.transpose(-1, -2)).mul(1 / Double(hd).squareRoot())
+    // grouped-query heads without copying k and v per query head: the rep query heads of a group
+    // are consecutive, so q (B, H, T, hd) is q (B, KV, rep·T, hd) and each group is one product
+    // with its shared key/value head (B·KV products of rep·T rows instead of B·H of T)
+    let rep = h / kvHeads
+    let grouped = rep == 1 ? q : try q.contiguous().reshape([b, kvHeads, rep * t, hd])
+    // q kᵀ (B, KV, rep·T, S) -> scores (B, H, T, S)
+    var scores = try grouped.matmul(k.transpose(-1, -2)).reshape([b, h, t, s]).mul(1 / Double(hd).squareRoot())
     if let blocked {
         let lowest = scores.dtype == .f32 ? -Double(Float.greatestFiniteMagnitude) : -Double.greatestFiniteMagnitude
         scores = try scores.maskedFill(blocked, lowest)
     }
     let probs = try scores.softmax(-1)
     let attended = try dropout.map { try $0(probs) } ?? probs
-    // (B, H, T, S) @ v (B, H, S, hd) -> (B, H, T, hd) -> (B, T, H·hd)
-    let context = try attended.matmul(v).transpose(1, 2).reshape([b, t, h * hd])
+    // (B, KV, rep·T, S) @ v (B, KV, S, hd) -> (B, H, T, hd) -> (B, T, H·hd)
+    let context = try attended.reshape([b, kvHeads, rep * t, s]).matmul(v).reshape([b, h, t, hd]).transpose(1, 2).reshape([b, t, h * hd])
     return (context, probs)
 }

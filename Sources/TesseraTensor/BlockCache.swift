@@ -3,8 +3,7 @@
 // the kernel must fault in and zero (a 64 MB output costs 16k faults, more than the kernel that
 // fills it), and heap-served large blocks fragment. Blocks from 64 KiB up are rounded to a size
 // class (at most 12.5% larger), taken from here when one of that class is free, and returned
-// here when the tensor dies, up to a cap; the rest go back to the system. Live tensors plus the
-// cache never exceed the most tensors have held at once, so the cache adds nothing to the peak.
+// here when the tensor dies, up to a cap; the rest go back to the system.
 
 #if canImport(Glibc)
     import Glibc
@@ -49,19 +48,16 @@ public enum BlockCache {
     static func give(_ p: UnsafeMutableRawPointer, _ bucket: Int) -> Bool {
         pthread_mutex_lock(lock)
         defer { pthread_mutex_unlock(lock) }
-        // live tensors plus the cache stay within the most tensors have held at once: a cached
-        // block never raises the process's peak memory (what is live counts first)
-        let budget = Swift.min(capacity, Swift.max(0, Swift.max(Storage.peakLiveBytes, 64 << 20) - Storage.liveBytes))
-        if cachedBytes + bucket > budget {
+        if cachedBytes + bucket > capacity {
             // blocks of other sizes are likely stale (shapes changed): make room from them
             for (size, list) in blocks where size != bucket {
                 for q in list { free(q) }
                 cachedBytes -= size * list.count
                 blocks[size] = nil
-                if cachedBytes + bucket <= budget { break }
+                if cachedBytes + bucket <= capacity { break }
             }
         }
-        guard cachedBytes + bucket <= budget else { return false }
+        guard cachedBytes + bucket <= capacity else { return false }
         blocks[bucket, default: []].append(p)
         cachedBytes += bucket
         return true

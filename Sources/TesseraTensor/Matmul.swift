@@ -46,7 +46,15 @@ extension Tensor {
                     // batch folded into the inner dimension, (K, B·M) @ (B·M, N), instead of B
                     // small products and a sum over them
                     let a2 = try a.detach().reshape([-1, k]), g2 = try g.reshape([-1, n])
-                    gb = try a2.transpose(0, 1).matmul(g2)
+                    if b.strides == [1, k] {
+                        // b is the transpose of a contiguous (N, K) weight (an LM head tied to
+                        // the embedding): its gradient is computed as (N, K) and viewed, so the
+                        // weight's own gradient arrives contiguous (a strided one made every
+                        // accumulation into the tied weight walk 28M floats column-wise)
+                        gb = try g2.transpose(0, 1).matmul(a2).transpose(0, 1)
+                    } else {
+                        gb = try a2.transpose(0, 1).matmul(g2)
+                    }
                 } else {
                     gb = try a.detach().transpose(-1, -2).matmul(g).sumTo(b.shape)
                 }

@@ -1,7 +1,5 @@
 // Storage: one aligned, owned block of memory that tensors view; freed when the last view goes.
 
-import CBLAS
-
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -31,7 +29,6 @@ public final class Storage {
             throw TensorError(
                 op, "cannot allocate \(byteCount) bytes: this machine has \(limit) bytes of memory and tensors already hold \(Storage.liveBytes)")
         }
-        _ = Storage.allocatorConfigured
         var n = max(byteCount, 64)
         let cached = n >= BlockCache.minimumSize
         if cached { n = BlockCache.bucket(n) }
@@ -59,18 +56,6 @@ public final class Storage {
         Storage.liveBytes &-= byteCount
         if blockSize < BlockCache.minimumSize || !BlockCache.give(base, blockSize) { free(base) }
     }
-
-    /// glibc serves large blocks from the heap once its adaptive mmap threshold has risen (up to
-    /// 32 MB), and freed heap memory mostly stays in the process: a fixed threshold at the block
-    /// cache's minimum makes every large block its own mapping, returned to the system when freed
-    /// (the cache is what avoids the page faults of fresh mappings)
-    static let allocatorConfigured: Bool = {
-        #if canImport(Glibc)
-            return mallopt(M_MMAP_THRESHOLD, Int32(BlockCache.minimumSize)) == 1
-        #else
-            return false
-        #endif
-    }()
 
     /// blocks from this size up are huge-page aligned
     static let hugePageThreshold = 4 << 20

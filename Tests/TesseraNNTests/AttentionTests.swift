@@ -65,6 +65,8 @@ private func referenceAttention(
         // an offset continues the positions
         expectClose(try rope.apply(x.narrow(0, 0, 1), offset: 2).toDoubles(), Array(y[4...]), rtol: 1e-12)
         try gradCheck({ try RotaryEmbedding(headDim: 4).apply($0[0], offset: 1) }, [leaf([2, 3, 4], seed: 30)])
+        // a strided (transposed) input, as attention's heads are, and a longer table than the first
+        try gradCheck({ try RotaryEmbedding(headDim: 4).apply($0[0].transpose(0, 1), offset: 70) }, [leaf([3, 2, 4], seed: 35)])
         expectTensorError("RotaryEmbedding") { try RotaryEmbedding(headDim: 3) }
     }
 

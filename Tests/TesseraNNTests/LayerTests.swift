@@ -85,6 +85,21 @@ import Testing
         expectTensor(try glu(x), [2, 3], try dn(gate(x).silu().mul(u(x))).toDoubles(), rtol: 1e-12)
         try moduleGradCheck(glu, [x]) { try glu($0[0]) }
         #expect(glu.layerDescription == "FeedForward(3 -> 4, swiGLU)")
+        try gradCheck({ try swiGLU($0[0], $0[1]) }, [leaf([3, 5], seed: 12), leaf([3, 5], seed: 13)])
+    }
+
+    @Test func fusedSwiGLUIsBitForBitTheComposition() throws {
+        let g1 = try Tensor.randn([7, 33], generator: Generator(seed: 14)).mul(3).detach().requiresGrad(true)
+        let u1 = try Tensor.randn([7, 33], generator: Generator(seed: 15)).detach().requiresGrad(true)
+        let (g2, u2) = (try g1.detach().clone().requiresGrad(true), try u1.detach().clone().requiresGrad(true))
+        let go = try Tensor.randn([7, 33], generator: Generator(seed: 16))
+        let fused = try swiGLU(g1, u1), plain = try g2.silu().mul(u2)
+        try fused.backward(go)
+        try plain.backward(go)
+        func bits(_ t: Tensor) throws -> [UInt32] { try t.detach().contiguous().toArray(Float.self).map(\.bitPattern) }
+        #expect(try bits(fused) == bits(plain))
+        #expect(try bits(g1.grad!) == bits(g2.grad!))
+        #expect(try bits(u1.grad!) == bits(u2.grad!))
     }
 
     @Test func everyLayerDescriptionStartsWithItsClassName() throws {

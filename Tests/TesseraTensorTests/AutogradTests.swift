@@ -15,6 +15,27 @@ import TesseraTestSupport
         expectTensor(try #require(x.grad), [3], [5, -1, 9])
     }
 
+    @Test func backwardReleasesEachIntermediateOnceItsNodeHasRun() throws {
+        // x -> a (a custom op that looks back) -> b -> c: when a's node runs, last, b and the
+        // tensors its node kept must already be gone, as torch frees saved activations layer by layer
+        let x = try f64([1, 2, 3]).requiresGrad(true)
+        weak var weakB: Tensor?
+        var bAliveInA: Bool?
+        let a = try x.mul(1).detach().withGradient(from: [x], op: "probe") { g in
+            bAliveInA = weakB != nil
+            return [g]
+        }
+        var c: Tensor
+        do {
+            let b = try a.mul(2)
+            weakB = b
+            c = try b.mul(3).sum()
+        }
+        try c.backward()
+        #expect(bAliveInA == false)
+        expectTensor(try #require(x.grad), [3], [6, 6, 6])
+    }
+
     @Test func sharedInputsAndSubexpressionsSumTheirGradients() throws {
         let x = try f64([2, 5]).requiresGrad(true)
         let h = try x.mul(x)
