@@ -3,7 +3,6 @@
 
 import CLua
 import LuaShim
-import TesseraMethods
 import TesseraNN
 import TesseraTensor
 
@@ -112,7 +111,7 @@ extension LuaRuntime {
             example: example + "opt:step()\nlocal sd = opt:state_dict()\nprint(sd.step, sd['weight.exp_avg'])"
         ) { s in
             let o = try s.checkOptimizer(1, "state_dict")
-            let sd = try (o as? SftSM3)?.stateDictWithAccumulators() ?? o.stateDict()
+            let sd = try o.stateDict()
             s.push(tensors: try sd.keys.sorted().map { ($0, try sd[$0]!.clone()) })
             return 1
         }
@@ -123,7 +122,7 @@ extension LuaRuntime {
         ) { s in
             let o = try s.checkOptimizer(1, "load_state_dict")
             let dict = try s.tensorDictionary(2, "load_state_dict")
-            if let sm3 = o as? SftSM3 { try sm3.loadStateDictWithAccumulators(dict) } else { try o.loadStateDict(dict) }
+            try o.loadStateDict(dict)
             return 0
         }
         m.def(

@@ -6,9 +6,8 @@
 // (every ν of a step is computed from the accumulators before the step, as the reference's
 // scatter_reduce does). With every entry active this is dense SM3-II. Momentum is not supported
 // (the paper's runs use 0). The accumulators are the regrowth score of SpIEL-MA: outer(row, col).
-// They are optimizer state of other shapes than the values (out and in), which Optimizer's
-// loadStateDict does not take: stateDictWithAccumulators and loadStateDictWithAccumulators save
-// and restore them as `<values name>.row` and `.col` (f32) beside the step.
+// They are optimizer state of other shapes than the values (out and in): stateDict and
+// loadStateDict save and restore them as `<values name>.row` and `.col` (f32) beside the step.
 
 import TesseraNN
 import TesseraTensor
@@ -56,13 +55,11 @@ public final class SftSM3: Optimizer {
             pp[n] = keep * (pp[n] - step * gp[n] / (nu[n] + eps).squareRoot())
         }
         accumulators[ObjectIdentifier(p)] = (row, col)
-        (state["row"], state["col"]) = (try Tensor.from(row, shape: [row.count]), try Tensor.from(col, shape: [col.count]))
     }
 
-    /// stateDict() with every delta's accumulators as `<name>.row` (out) and `<name>.col` (in),
-    /// also right after a load, before any step has put them in the base state.
-    public func stateDictWithAccumulators() throws -> [String: Tensor] {
-        var out = try stateDict()
+    /// The step and every delta's accumulators as `<name>.row` (out) and `<name>.col` (in).
+    public override func stateDict() throws -> [String: Tensor] {
+        var out = try super.stateDict()
         for (name, p) in groups.flatMap(\.parameters) {
             guard let (row, col) = accumulators[ObjectIdentifier(p)] else { continue }
             out[name + ".row"] = try Tensor.from(row, shape: [row.count])
@@ -71,10 +68,9 @@ public final class SftSM3: Optimizer {
         return out
     }
 
-    /// Restores a stateDictWithAccumulators() of an SftSM3 over deltas of the same shapes: the
-    /// accumulators (a delta with neither starts from zeros) and the step. (Optimizer's
-    /// loadStateDict refuses such a dict: it has no place for the accumulators.)
-    public func loadStateDictWithAccumulators(_ dict: [String: Tensor]) throws {
+    /// Restores a stateDict() of an SftSM3 over deltas of the same shapes: the accumulators (a
+    /// delta with neither starts from zeros) and the step.
+    public override func loadStateDict(_ dict: [String: Tensor]) throws {
         var rest = dict
         var loaded: [ObjectIdentifier: (row: [Float], col: [Float])] = [:]
         for (name, p) in groups.flatMap(\.parameters) {
@@ -90,7 +86,7 @@ public final class SftSM3: Optimizer {
             }
             loaded[ObjectIdentifier(p)] = (try row.to(.f32).contiguous().toArray(Float.self), try col.to(.f32).contiguous().toArray(Float.self))
         }
-        try loadStateDict(rest)
+        try super.loadStateDict(rest)
         accumulators = loaded
     }
 }

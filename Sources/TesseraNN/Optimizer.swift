@@ -106,7 +106,7 @@ open class Optimizer {
     // MARK: - state as named tensors
 
     /// `<parameter>.<state name>` for each parameter's state, and `step` (the schedule's clock).
-    public func stateDict() throws -> [String: Tensor] {
+    open func stateDict() throws -> [String: Tensor] {
         var out: [String: Tensor] = ["step": try Tensor.scalar(Double(stepCount), dtype: .i64)]
         for (name, s) in state { for (key, t) in s { out["\(name).\(key)"] = t } }
         return out
@@ -114,7 +114,7 @@ open class Optimizer {
 
     /// Restores a stateDict(): every parameter's state must be complete and of the right shape;
     /// the tensors are copied so the caller's dict stays independent.
-    public func loadStateDict(_ dict: [String: Tensor]) throws {
+    open func loadStateDict(_ dict: [String: Tensor]) throws {
         guard let step = dict["step"] else { throw TensorError("optimizer_load", "state has no 'step'") }
         var loaded: [String: [String: Tensor]] = [:]
         var used = Set(["step"])

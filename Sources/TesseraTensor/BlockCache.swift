@@ -35,13 +35,23 @@ public enum BlockCache {
         return (bytes + step - 1) / step * step
     }
 
-    /// A cached block of exactly `bucket` bytes, if one is free.
-    static func take(_ bucket: Int) -> UnsafeMutableRawPointer? {
+    /// A cached block for a request of `bucket` bytes and its size: one of exactly that class if
+    /// free, else the smallest free one up to twice as large. Its pages are already resident, so
+    /// lending it costs no memory, where a fresh block would add its whole size (and its page
+    /// faults) to the process; the block goes back to its own class when the tensor dies.
+    static func take(_ bucket: Int) -> (UnsafeMutableRawPointer, Int)? {
         pthread_mutex_lock(lock)
         defer { pthread_mutex_unlock(lock) }
-        guard let p = blocks[bucket]?.popLast() else { return nil }
-        cachedBytes -= bucket
-        return p
+        var size = bucket
+        if blocks[bucket]?.isEmpty ?? true {
+            guard let larger = blocks.lazy.filter({ $0.key > bucket && $0.key <= 2 * bucket && !$0.value.isEmpty }).map(\.key).min() else {
+                return nil
+            }
+            size = larger
+        }
+        guard let p = blocks[size]?.popLast() else { return nil }
+        cachedBytes -= size
+        return (p, size)
     }
 
     /// Keeps a freed block for reuse; false when it does not fit (the caller frees it).

@@ -32,7 +32,8 @@ public final class Storage {
         var n = max(byteCount, 64)
         let cached = n >= BlockCache.minimumSize
         if cached { n = BlockCache.bucket(n) }
-        var p: UnsafeMutableRawPointer? = cached ? BlockCache.take(n) : nil
+        var p: UnsafeMutableRawPointer? = nil
+        if cached, let (block, size) = BlockCache.take(n) { (p, n) = (block, size) }
         if p == nil {
             // large blocks start on a 2 MiB boundary and ask for transparent huge pages (fewer
             // faults); small ones come from plain malloc (16-byte aligned): posix_memalign's
