@@ -272,8 +272,8 @@ public final class SparseDeltaLinear: Module {
         guard var w = gradientWindow else { return }
         let pw = gW.pointer(Float.self)
         if w.samples == 0 {
-            let (_, top) = try noGrad { try gW.reshape([numel]).abs().topk(min(k, numel)) }
-            w.candidates = try top.to(.i64).toArray(Int64.self)
+            // exact top-k of |g| by radix select (ties to the lowest position), O(numel) on both cores
+            w.candidates = try selectLargest([MagnitudeKeys(pw, count: numel)], k: min(k, numel), op: "spiel")[0]
             w.candidateLayout = SparseDeltaLayout(indices: w.candidates, inFeatures: inFeatures)
             w.sum = w.candidates.map { pw[Int($0)] }
             w.sumOfSquares = w.sum.map { $0 * $0 }
