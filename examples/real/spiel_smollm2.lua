@@ -15,7 +15,9 @@ local seed = 0
 local fast = os.getenv("TESSERA_FAST") ~= nil
 tensor.manual_seed(seed)
 local GGUF = "assets/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-local STEPS, BATCH, MAXLEN, RANK = fast and 4 or 80, 4, 96, 8
+-- SPIEL_STEPS=N runs longer (selection pays off over more updates; see examples/spiel.lua)
+local STEPS = fast and 4 or tonumber(os.getenv("SPIEL_STEPS") or "") or 80
+local BATCH, MAXLEN, RANK = 4, 96, 8
 -- held-out examples per task scored by generation, and the tokens each answer may take
 local EVAL_N, EVAL_TOKENS = fast and 2 or 32, fast and 8 or 48
 print("seed " .. seed .. ", " .. STEPS .. " updates of " .. BATCH .. " examples" .. (fast and " (fast mode)" or ""))
