@@ -190,18 +190,27 @@ public func tiledWeightProduct(
     for r0 in stride(from: 0, to: rows, by: tile) {
         let t = Swift.min(tile, rows - r0)
         try fill(r0..<(r0 + t), scratch)
-        if transposed {
-            // out[:, r0..<r0+t] (m, t) = a (m, K) @ tileᵀ (K, t)
-            cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(t), Int32(columns), 1, a, Int32(columns), scratch, Int32(columns), 0,
-                out + r0, Int32(rows))
-        } else {
-            // out (m, K) += a[:, r0..<r0+t] (m, t) @ tile (t, K)
-            cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(columns), Int32(t), 1, a + r0, Int32(rows), scratch, Int32(columns), 1,
-                out, Int32(columns))
-        }
+        weightRowsProduct(scratch, rows: r0..<(r0 + t), of: rows, columns: columns, a: a, m: m, transposed: transposed, into: out)
         try Cancellation.check(op)
+    }
+}
+
+/// One sgemm with rows `r` of a weight W (rows, columns), held contiguously at `w` (r.count, columns):
+///   transposed: out[:, r] (m, r.count) = a (m, columns) @ wᵀ   (out has `rows` columns)
+///   otherwise:  out (m, columns) += a[:, r] (m, r.count) @ w    (a has `rows` columns)
+public func weightRowsProduct(
+    _ w: UnsafePointer<Float>, rows r: Range<Int>, of rows: Int, columns: Int, a: UnsafePointer<Float>, m: Int, transposed: Bool,
+    into out: UnsafeMutablePointer<Float>
+) {
+    let t = r.count
+    if transposed {
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(t), Int32(columns), 1, a, Int32(columns), w, Int32(columns), 0,
+            out + r.lowerBound, Int32(rows))
+    } else {
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(columns), Int32(t), 1, a + r.lowerBound, Int32(rows), w, Int32(columns), 1,
+            out, Int32(columns))
     }
 }
 

@@ -69,12 +69,7 @@ extension LuaRuntime {
             case LUA_TTABLE: options.stopTokens = Set(try s.intSequence(lua_gettop(L), fn))
             default: throw LuaError.argument(3, fn, "option 'stop' must be a token id or a table of them, got \(s.typeName(-1))")
             }
-            lua_getfield(L, 3, "on_token")
-            switch lua_type(L, -1) {
-            case LUA_TNIL: break
-            case LUA_TFUNCTION: onToken = lua_gettop(L)
-            default: throw LuaError.argument(3, fn, "option 'on_token' must be a function(id), got \(s.typeName(-1))")
-            }
+            onToken = try s.callbackOption(3, "on_token", fn, signature: "a function(id)")
         }
         let generator = try opts.int("seed").map { Generator(seed: UInt64(bitPattern: Int64($0))) } ?? .shared
         lua_pushcclosure(L, luashim_traceback, 0)

@@ -79,12 +79,7 @@ extension LuaRuntime {
                 extraction = e
             default: throw LuaError.argument(4, fn, "option 'extract' must be \"gsm8k\", \"whole\" or a function(text), got \(s.typeName(-1))")
             }
-            lua_getfield(L, 4, "on_example")
-            switch lua_type(L, -1) {
-            case LUA_TNIL: break
-            case LUA_TFUNCTION: onExample = lua_gettop(L)
-            default: throw LuaError.argument(4, fn, "option 'on_example' must be a function(i, prediction), got \(s.typeName(-1))")
-            }
+            onExample = try s.callbackOption(4, "on_example", fn, signature: "a function(i, prediction)")
         }
         /// calls the function at `f` with the values `pushArguments` pushes, leaving one result
         func call(_ f: Int32, _ what: String, _ count: Int32, _ pushArguments: () -> Void) throws {

@@ -228,6 +228,18 @@ public struct LuaStack {
         }
         return opts
     }
+
+    /// Pushes the callback option `key` of the options table at argument i and returns its stack
+    /// index, or 0 when it is absent (the nil stays pushed); any other value is an argument error
+    /// saying it must be `signature` (e.g. "a function(id)").
+    func callbackOption(_ i: Int32, _ key: String, _ fn: String, signature: String) throws -> Int32 {
+        lua_getfield(L, i, key)
+        switch lua_type(L, -1) {
+        case LUA_TNIL: return 0
+        case LUA_TFUNCTION: return lua_gettop(L)
+        default: throw LuaError.argument(i, fn, "option '\(key)' must be \(signature), got \(typeName(-1))")
+        }
+    }
 }
 
 /// A checked options table.

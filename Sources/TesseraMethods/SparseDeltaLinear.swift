@@ -6,7 +6,6 @@
 // g[n] = Σ_t go[t, r_n] x[t, c_n] (k·T work) unless the dense gradient goᵀx is cheaper or needed:
 // during a SpIEL-AG selection window it is gathered and handed to the window's accumulator.
 
-import CBLAS
 import Foundation
 import TesseraIO
 import TesseraNN
@@ -174,17 +173,7 @@ public final class SparseDeltaLinear: Module {
                                         pw[at] += v[Int(sp[j])]
                                     }
                                 }
-                                if transposed {
-                                    cblas_sgemm(
-                                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(rows), Int32(cols), 1, a, Int32(cols), pw,
-                                        Int32(cols), 0,
-                                        out, Int32(rows))
-                                } else {
-                                    cblas_sgemm(
-                                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(cols), Int32(rows), 1, a, Int32(rows), pw,
-                                        Int32(cols), 1,
-                                        out, Int32(cols))
-                                }
+                                weightRowsProduct(pw, rows: 0..<rows, of: rows, columns: cols, a: a, m: m, transposed: transposed, into: out)
                                 Parallel.forRanges(lay.count, grain: 1 << 13) { range in
                                     for j in range { pw[Int(rp[j]) * cols + Int(cp[j])] = keep[j] }
                                 }

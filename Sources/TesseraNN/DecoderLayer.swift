@@ -64,11 +64,7 @@ public final class DecoderMLP: Module {
 
     /// x (..., D) -> (..., D)
     public override func forward(_ x: Tensor) throws -> Tensor {
-        let act = try child("act_fn")
-        let (gate, up) = (try child("gate_proj")(x), try child("up_proj")(x))
-        // SiLU without hooks: the fused op (same bits, one saved tensor less)
-        let h = act is SiLU && act.forwardHooks.isEmpty ? try swiGLU(gate, up) : try act(gate).mul(up)
-        return try child("down_proj")(h)
+        try child("down_proj")(gatedActivation(child("act_fn"), child("gate_proj")(x), child("up_proj")(x)))
     }
 }
 

@@ -50,11 +50,7 @@ public final class FeedForward: Module {
     public override func forward(_ x: Tensor) throws -> Tensor {
         var h: Tensor
         if let gate {
-            if act is SiLU && act.forwardHooks.isEmpty {
-                h = try swiGLU(gate(x), up(x))
-            } else {
-                h = try act(gate(x)).mul(up(x))
-            }
+            h = try gatedActivation(act, gate(x), up(x))
         } else {
             h = try act(up(x))
         }
@@ -63,4 +59,9 @@ public final class FeedForward: Module {
     }
 
     public override var extraDescription: String { "\(dim) -> \(hidden), \(kind.rawValue)" }
+}
+
+/// act(gate) · up; for SiLU without hooks the fused swiGLU (the same bits, one saved tensor less)
+func gatedActivation(_ act: Module, _ gate: Tensor, _ up: Tensor) throws -> Tensor {
+    act is SiLU && act.forwardHooks.isEmpty ? try swiGLU(gate, up) : try act(gate).mul(up)
 }

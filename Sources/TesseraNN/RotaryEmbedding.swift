@@ -56,7 +56,7 @@ public final class RotaryEmbedding: Module {
         let (cos, sin) = try tables(count: positions, offset: offset, dtype: x.dtype)
         let xc = try x.detach().contiguous()
         let y = try Tensor.empty(x.shape, dtype: x.dtype, op: "RotaryEmbedding")
-        rotate(xc, cos, sin, positions: positions, into: y, transposed: false)
+        RotaryEmbedding.rotate(xc, cos, sin, positions: positions, headDim: headDim, into: y, transposed: false)
         return y.withGradient(from: [x], op: "RotaryEmbedding") { [headDim] g in
             // the adjoint: gx = g·cos + (i < half ? g[i + half]·sin[i + half] : -g[i - half]·sin[i - half])
             let gc = try g.contiguous()
@@ -64,10 +64,6 @@ public final class RotaryEmbedding: Module {
             RotaryEmbedding.rotate(gc, cos, sin, positions: positions, headDim: headDim, into: gx, transposed: true)
             return [gx]
         }
-    }
-
-    private func rotate(_ x: Tensor, _ cos: Tensor, _ sin: Tensor, positions: Int, into y: Tensor, transposed: Bool) {
-        RotaryEmbedding.rotate(x, cos, sin, positions: positions, headDim: headDim, into: y, transposed: transposed)
     }
 
     /// y = x·cos + rotate_half(x)·sin (transposed: its adjoint) over contiguous rows of headDim

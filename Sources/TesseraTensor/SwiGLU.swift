@@ -24,25 +24,19 @@ public func swiGLU(_ g: Tensor, _ u: Tensor) throws -> Tensor {
 private func swiGLUForward<T: FloatMath>(_ g: Tensor, _ u: Tensor, _ h: Tensor, _: T.Type) {
     let (pg, pu, ph) = (g.pointer(T.self), u.pointer(T.self), h.mutablePointer(T.self))
     Parallel.forRanges(g.numel, grain: 1 << 13) { r in
-        for i in r {
-            let v = pg[i]
-            ph[i] = v / (1 + T.exp(-v)) * pu[i]
-        }
+        for i in r { ph[i] = SiluK<T>.apply(pg[i]) * pu[i] }
     }
 }
 
-/// dg = (go·u)·σ(g)·(1 + g(1 − σ(g))) (silu's derivative, as SiluGradK), du = go·silu(g)
+/// dg = silu'(g)·(go·u), du = go·silu(g): the kernels of silu's own forward and backward
 @inline(__always)
 private func swiGLUBackward<T: FloatMath>(_ g: Tensor, _ u: Tensor, _ go: Tensor, _ dg: Tensor, _ du: Tensor, _: T.Type) {
     let (pg, pu, pgo) = (g.pointer(T.self), u.pointer(T.self), go.pointer(T.self))
     let (pdg, pdu) = (dg.mutablePointer(T.self), du.mutablePointer(T.self))
     Parallel.forRanges(g.numel, grain: 1 << 13) { r in
         for i in r {
-            let x = pg[i]
-            let e = T.exp(-x)
-            let s = 1 / (1 + e)
-            pdg[i] = pgo[i] * pu[i] * s * (1 + x * (1 - s))
-            pdu[i] = pgo[i] * (x / (1 + e))
+            pdg[i] = SiluGradK<T>.apply(pg[i], pgo[i] * pu[i])
+            pdu[i] = pgo[i] * SiluK<T>.apply(pg[i])
         }
     }
 }
