@@ -89,7 +89,7 @@ public final class QuantizedMatrix {
     /// least 128 rows: narrower tiles make sgemm re-pack the input for each one (measured: 32-row
     /// tiles 1.5-1.7x slower than one sgemm on x (512, 1536) @ W^T (576, 1536); 128 and more
     /// within 10-20%)
-    func defaultTileRows() -> Int { Swift.min(rows, Swift.max(128, (1 << 18) / Swift.max(1, columns)) / 16 * 16) }
+    func defaultTileRows() -> Int { weightTileRows(rows: rows, columns: columns) }
 
     /// y = x W^T, the Linear product: x (..., columns) -> (..., rows). W is dequantised one tile of
     /// rows at a time into a reused buffer; each tile is one sgemm into its columns of y. Tiles
@@ -193,6 +193,12 @@ public func tiledWeightProduct(
         weightRowsProduct(scratch, rows: r0..<(r0 + t), of: rows, columns: columns, a: a, m: m, transposed: transposed, into: out)
         try Cancellation.check(op)
     }
+}
+
+/// Rows per tile of a weight (rows, columns) made f32 for a product: about 1 MB, at least 128 rows
+/// (fewer only for a smaller weight), a multiple of 16.
+public func weightTileRows(rows: Int, columns: Int) -> Int {
+    Swift.min(rows, Swift.max(128, (1 << 18) / Swift.max(1, columns)) / 16 * 16)
 }
 
 /// One sgemm with rows `r` of a weight W (rows, columns), held contiguously at `w` (r.count, columns):

@@ -35,7 +35,7 @@ extension QuantizedMatrix: QuantizedWeight {
 extension QuantizedWeight {
     /// rows per dequantised tile: about 1 MB of f32, at least 128 rows (see QuantizedMatrix)
     func tileRowCount(_ requested: Int?) -> Int {
-        max(1, min(rows, requested ?? max(128, (1 << 18) / max(1, columns)) / 16 * 16))
+        max(1, min(rows, requested ?? weightTileRows(rows: rows, columns: columns)))
     }
 
     /// x (m, columns) -> (m, rows), one sgemm per tile of rows of W

@@ -139,8 +139,8 @@ public final class SparseDeltaLinear: Module {
 
     private var baseBias: Tensor? { (base as? Linear)?.bias ?? (base as? QuantizedLinear)?.bias ?? (base as? NF4Linear)?.bias }
 
-    /// rows per tile of the merged weight: about 1 MB of f32, at least 128 rows (QuantizedMatrix's rule)
-    private var tileRows: Int { min(outFeatures, max(128, (1 << 18) / max(1, inFeatures)) / 16 * 16) }
+    /// rows per tile of the merged weight (a quantised base's rule)
+    private var tileRows: Int { weightTileRows(rows: outFeatures, columns: inFeatures) }
 
     /// The product with W0 + Δ: (layout, values, a, m, transposed, out) computes
     ///   transposed: out (m, out) = a (m, in) (W0 + Δ)ᵀ;   otherwise: out (m, in) += a (m, out) (W0 + Δ)
